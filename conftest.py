@@ -1,0 +1,3 @@
+"""Root conftest: the tests drive pytest itself through the pytester fixture."""
+
+pytest_plugins = ["pytester"]

@@ -1,0 +1,278 @@
+"""The public API used in test files: ``compare``, the ``bench`` fixture object and results."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pytest
+
+from .analysis import EXPECTATIONS, expectation_met
+from .results import BenchmarkResult, Comparison
+
+if TYPE_CHECKING:
+    from .session import BenchSession
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+COMPARE_ATTRIBUTE = "__statbench_compare__"
+
+# Keywords of compare() itself; they cannot name an implementation.
+COMPARE_KEYWORDS = ("baseline", "expect", "same_result")
+
+
+class BenchUsageError(Exception):
+    """A mistake in how a benchmark is written; pytest shows only the message, no traceback."""
+
+
+@dataclass(frozen=True)
+class CompareSpec:
+    """What ``@compare(...)`` states about a test."""
+
+    implementations: dict[str, Any]
+    baseline: str
+    expect: str | None
+    same_result: bool
+
+
+def validate_implementations(
+    implementations: Mapping[str, Any], baseline: Any, expect: Any, where: str
+) -> None:
+    """Raise BenchUsageError naming the value and the fix for a malformed comparison."""
+    names = ", ".join(repr(name) for name in implementations) or "none"
+    if len(implementations) < 2:
+        raise BenchUsageError(
+            f"{where} needs at least two implementations to compare, got {names}; "
+            f"add another, for example {where}(old=old_function, new=new_function, "
+            f"baseline='old')"
+        )
+    for name, implementation in implementations.items():
+        if not isinstance(name, str) or not name:
+            raise BenchUsageError(
+                f"{where}: implementation name {name!r} is not a non-empty string; "
+                f"name each implementation with a string"
+            )
+        if not callable(implementation):
+            raise BenchUsageError(
+                f"{where}: implementation {name!r} is {type(implementation).__name__} "
+                f"{implementation!r}, which is not callable; pass the function itself, "
+                f"not the result of calling it"
+            )
+    if not isinstance(baseline, str) or baseline not in implementations:
+        raise BenchUsageError(
+            f"{where}: baseline {baseline!r} is not among the implementations ({names}); "
+            f"set baseline= to one of those names"
+        )
+    if expect is not None and expect not in EXPECTATIONS:
+        allowed = ", ".join(repr(value) for value in EXPECTATIONS)
+        raise BenchUsageError(f"{where}: expect={expect!r} is not one of {allowed}")
+
+
+def compare(
+    *,
+    baseline: str,
+    expect: str | None = None,
+    same_result: bool = False,
+    **implementations: Callable[..., Any],
+) -> Callable[[F], F]:
+    """Turn a test into one comparison of the given implementations against ``baseline``.
+
+    The test takes the ``bench`` fixture and an ``impl`` argument. pytest-statbench calls the
+    test body once per implementation with ``impl`` set to it, and the body calls
+    ``bench(impl, *args, **kwargs)`` once to say how an implementation is called; only that
+    call is measured. ``expect`` ("faster", "not slower" or "equivalent") fails the test
+    when a candidate does not reach that verdict. ``same_result=True`` fails the test when
+    the implementations return different values.
+
+    Mistakes are reported when the test runs, as a test error naming the value and the fix,
+    so a typo does not break the collection of the whole module.
+    """
+    spec = CompareSpec(dict(implementations), baseline, expect, same_result)
+
+    def decorate(test_function: F) -> F:
+        if getattr(test_function, COMPARE_ATTRIBUTE, None) is not None:
+            raise BenchUsageError(
+                f"@compare is applied twice to {test_function.__qualname__}; "
+                f"list every implementation in one @compare(...)"
+            )
+        setattr(test_function, COMPARE_ATTRIBUTE, spec)
+        return pytest.mark.benchmark(test_function)  # type: ignore[no-any-return]
+
+    return decorate
+
+
+def compare_spec(test_function: object) -> CompareSpec | None:
+    spec = getattr(test_function, COMPARE_ATTRIBUTE, None)
+    return spec if isinstance(spec, CompareSpec) else None
+
+
+def check_spec(spec: CompareSpec, test_function: Callable[..., Any]) -> None:
+    """Raise BenchUsageError when a @compare test is malformed."""
+    validate_implementations(spec.implementations, spec.baseline, spec.expect, "@compare")
+    parameters = inspect.signature(test_function).parameters
+    missing = [name for name in ("bench", "impl") if name not in parameters]
+    if missing:
+        raise BenchUsageError(
+            f"@compare test {test_function.__qualname__} does not take "
+            f"{' and '.join(missing)}; write it as def {test_function.__name__}(bench, impl): "
+            f"bench(impl, ...)"
+        )
+
+
+@dataclass
+class ComparisonResult:
+    """The outcome of one comparison, with statistical assertions.
+
+    Outside benchmark mode (no ``--bench``) each implementation ran once as a smoke test;
+    nothing was measured, so ``measured`` is False and the assertions check nothing.
+    """
+
+    benchmark: BenchmarkResult
+    measured: bool
+    comparisons: dict[str, Comparison] = field(default_factory=dict)
+
+    @property
+    def baseline(self) -> str:
+        return self.benchmark.baseline
+
+    def verdict(self, candidate: str) -> str:
+        return self._comparison(candidate).verdict
+
+    def ratio(self, candidate: str) -> float | None:
+        return self._comparison(candidate).ratio
+
+    def assert_faster(self, candidate: str | None = None) -> None:
+        """Assert the candidate (default: every candidate) is faster beyond the margin."""
+        self._assert("faster", candidate)
+
+    def assert_not_slower(self, candidate: str | None = None) -> None:
+        """Assert the candidate is at most ``margin`` slower: the interval ends below 1 + margin."""
+        self._assert("not slower", candidate)
+
+    def assert_equivalent(self, candidate: str | None = None) -> None:
+        """Assert the candidate's interval lies within the margin on both sides."""
+        self._assert("equivalent", candidate)
+
+    def _comparison(self, candidate: str) -> Comparison:
+        if candidate == self.baseline:
+            raise BenchUsageError(
+                f"{candidate!r} is the baseline; name a candidate: "
+                f"{', '.join(repr(name) for name in self.comparisons)}"
+            )
+        if candidate not in self.comparisons:
+            names = [i.name for i in self.benchmark.implementations if i.name != self.baseline]
+            if candidate in names and not self.measured:
+                raise BenchUsageError(
+                    f"{candidate!r} has no measurement: this run is a smoke run without --bench"
+                )
+            raise BenchUsageError(
+                f"{candidate!r} is not a candidate of this comparison; candidates: "
+                f"{', '.join(repr(name) for name in names)}"
+            )
+        return self.comparisons[candidate]
+
+    def _assert(self, expect: str, candidate: str | None) -> None:
+        if not self.measured:
+            return
+        names = [candidate] if candidate is not None else list(self.comparisons)
+        failures = []
+        for name in names:
+            comparison = self._comparison(name)
+            if not expectation_met(comparison, expect):
+                failures.append(comparison.describe())
+        if failures:
+            raise AssertionError(
+                f"expected {expect} than baseline {self.baseline!r} "
+                f"at {self.benchmark.comparisons[0].confidence_level:.0%} confidence with a "
+                f"{self.benchmark.comparisons[0].margin:.0%} margin:\n  " + "\n  ".join(failures)
+            )
+
+
+class Capture:
+    """Records how the test body calls the current implementation, for a @compare test."""
+
+    def __init__(self, name: str, implementation: Callable[..., Any]) -> None:
+        self.name = name
+        self.implementation = implementation
+        self.call: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+        self.returned: Any = None
+
+
+class Bench:
+    """The ``bench`` fixture: measures implementations and compares them."""
+
+    def __init__(self, session: BenchSession, nodeid: str) -> None:
+        self._session = session
+        self._nodeid = nodeid
+        self._capture: Capture | None = None
+        self._compare_count = 0
+
+    def __call__(self, implementation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call ``implementation(*args, **kwargs)`` once and record the call for measurement.
+
+        Returns what the implementation returns, so the test body can check it.
+        """
+        capture = self._capture
+        if capture is None:
+            raise BenchUsageError(
+                "bench(impl, ...) works in a test decorated with @compare(...), which sets "
+                "impl; in other tests use bench.compare({'a': fn_a, 'b': fn_b}, baseline='a')"
+            )
+        if implementation is not capture.implementation:
+            raise BenchUsageError(
+                f"bench() got {_describe(implementation)}, not the implementation "
+                f"{capture.name!r}; pass impl itself: bench(impl, *args, **kwargs)"
+            )
+        if capture.call is not None:
+            raise BenchUsageError(
+                f"bench(impl, ...) was called twice for implementation {capture.name!r}; "
+                f"a @compare test measures one call per implementation"
+            )
+        capture.call = (args, kwargs)
+        capture.returned = self._session.call_once(implementation, args, kwargs)
+        return capture.returned
+
+    def compare(
+        self,
+        implementations: Mapping[str, Callable[..., Any]],
+        *,
+        baseline: str,
+        args: tuple[Any, ...] = (),
+        kwargs: Mapping[str, Any] | None = None,
+        expect: str | None = None,
+        name: str | None = None,
+    ) -> ComparisonResult:
+        """Measure ``implementations`` (each called with ``args`` and ``kwargs``) and compare.
+
+        Returns the comparison at once, so the test can assert on it. With ``expect`` set,
+        an unmet expectation fails the test.
+        """
+        if not isinstance(implementations, Mapping):
+            raise BenchUsageError(
+                f"bench.compare() takes a dict of name to callable, got "
+                f"{type(implementations).__name__}; write bench.compare({{'a': fn_a, "
+                f"'b': fn_b}}, baseline='a')"
+            )
+        validate_implementations(implementations, baseline, expect, "bench.compare")
+        self._compare_count += 1
+        benchmark_id = self._nodeid
+        if name is not None:
+            benchmark_id = f"{self._nodeid}[{name}]"
+        elif self._compare_count > 1:
+            benchmark_id = f"{self._nodeid}[{self._compare_count}]"
+        return self._session.run_fixture_comparison(
+            benchmark_id=benchmark_id,
+            nodeid=self._nodeid,
+            implementations=dict(implementations),
+            baseline=baseline,
+            args=tuple(args),
+            kwargs=dict(kwargs or {}),
+            expect=expect,
+        )
+
+
+def _describe(value: object) -> str:
+    qualname = getattr(value, "__qualname__", None)
+    return repr(qualname) if qualname else repr(value)

@@ -1,0 +1,126 @@
+"""Interleaved, seeded rounds over the implementations of one benchmark.
+
+Every round runs each implementation once, in an order freshly shuffled by a seeded
+generator, so slow drift of the machine (frequency scaling, other jobs) falls on every
+implementation alike and the samples of one round can be paired.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import math
+import tracemalloc
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..results import CallError, ImplementationResult
+from .timing import CallSpec, calibrate, time_loop, warm_up
+
+
+@dataclass(frozen=True)
+class RoundSettings:
+    rounds: int
+    min_rounds: int
+    min_sample_time: float
+    warmup_time: float
+    max_time: float
+
+
+def error_from(exception: BaseException, round_index: int | None) -> CallError:
+    return CallError(round=round_index, type=type(exception).__qualname__, message=str(exception))
+
+
+def measure(
+    calls: list[CallSpec],
+    results: dict[str, ImplementationResult],
+    settings: RoundSettings,
+    rng: np.random.Generator,
+    loop: asyncio.AbstractEventLoop | None,
+) -> tuple[int, list[str]]:
+    """Warm up, calibrate and run the rounds; fill ``results`` and return (rounds, notes).
+
+    Implementations that raise during warm-up are left out of the rounds with their error;
+    an exception in a round marks only that sample as failed.
+    """
+    notes: list[str] = []
+    active: list[CallSpec] = []
+    round_cost = 0.0
+
+    for call in calls:
+        result = results[call.name]
+        try:
+            per_call = warm_up(call, settings.warmup_time, loop)
+            result.loops = calibrate(call, per_call, settings.min_sample_time, loop)
+        except Exception as exception:  # noqa: BLE001 - user code may raise anything
+            result.setup_error = error_from(exception, None)
+            result.failures += 1
+            continue
+        active.append(call)
+        round_cost += max(per_call * result.loops, settings.min_sample_time)
+
+    rounds = _rounds_within_budget(settings, round_cost)
+    if rounds < settings.rounds:
+        notes.append(
+            f"ran {rounds} of {settings.rounds} rounds to stay within the "
+            f"{settings.max_time:g} s budget (--bench-max-time); one round takes about "
+            f"{round_cost:.3g} s"
+        )
+    if not active:
+        rounds = 0
+
+    gc.collect()
+    for round_index in range(rounds):
+        # Young garbage left by one round is collected here, not inside a later sample. A full
+        # collection would cost tens of milliseconds per round in a large test process.
+        gc.collect(1)
+        order = rng.permutation(len(active))
+        for position, index in enumerate(order):
+            call = active[int(index)]
+            result = results[call.name]
+            try:
+                sample = time_loop(call, result.loops, loop)
+            except Exception as exception:  # noqa: BLE001 - user code may raise anything
+                result.calls += result.loops
+                result.record_error(error_from(exception, round_index))
+                continue
+            result.calls += sample.loops
+            result.rounds.append(round_index)
+            result.positions.append(position)
+            result.times.append(sample.wall_ns / sample.loops / 1e9)
+            result.cpu_times.append(sample.cpu_ns / sample.loops / 1e9)
+
+    for call in active:
+        results[call.name].peak_memory = peak_memory(call, loop)
+
+    return rounds, notes
+
+
+def _rounds_within_budget(settings: RoundSettings, round_cost: float) -> int:
+    if round_cost <= 0:
+        return settings.rounds
+    affordable = math.floor(settings.max_time / round_cost)
+    return max(settings.min_rounds, min(settings.rounds, affordable))
+
+
+def peak_memory(call: CallSpec, loop: asyncio.AbstractEventLoop | None) -> int | None:
+    """Return the peak bytes Python allocates during one call, or None if the call raises.
+
+    Runs after the timed rounds because tracemalloc slows every allocation.
+    """
+    already_tracing = tracemalloc.is_tracing()
+    if not already_tracing:
+        tracemalloc.start()
+    try:
+        gc.collect()
+        tracemalloc.reset_peak()
+        before, _ = tracemalloc.get_traced_memory()
+        time_loop(call, 1, loop)
+        _, peak = tracemalloc.get_traced_memory()
+    except Exception:  # noqa: BLE001 - a failure here is already recorded by the rounds
+        return None
+    finally:
+        if not already_tracing:
+            tracemalloc.stop()
+    return max(0, peak - before)

@@ -1,0 +1,129 @@
+"""Timed loops and calibration for one implementation call.
+
+A sample is one loop of ``loops`` calls between two clock readings, so the timer's resolution
+and the cost of reading it are spread over many calls. The per-call time of a sample is its
+elapsed time divided by ``loops``; the calls inside a loop are never counted as samples.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+# Upper bound of calls per sample, so a near-empty function cannot make one sample run for long
+# after a misleadingly fast warm-up.
+MAX_LOOPS = 10_000_000
+
+# A warm-up stops after this many calls even when warmup_time has not passed yet.
+MAX_WARMUP_CALLS = 100_000
+
+
+@dataclass
+class CallSpec:
+    """An implementation together with the arguments of the call that is measured."""
+
+    name: str
+    function: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    is_async: bool = False
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Elapsed wall and CPU time of one loop, in nanoseconds, and its number of calls."""
+
+    wall_ns: int
+    cpu_ns: int
+    loops: int
+
+
+def _time_sync(call: CallSpec, loops: int) -> Sample:
+    function = call.function
+    args = call.args
+    kwargs = call.kwargs
+    repeat = itertools.repeat(None, loops)
+    cpu_start = time.process_time_ns()
+    start = time.perf_counter_ns()
+    for _ in repeat:
+        function(*args, **kwargs)
+    end = time.perf_counter_ns()
+    cpu_end = time.process_time_ns()
+    return Sample(end - start, cpu_end - cpu_start, loops)
+
+
+async def _time_async(call: CallSpec, loops: int) -> Sample:
+    # The clock brackets the awaits inside one coroutine on the measurement's event loop,
+    # so each call is created and awaited to completion; starting the loop is not timed.
+    function = call.function
+    args = call.args
+    kwargs = call.kwargs
+    repeat = itertools.repeat(None, loops)
+    cpu_start = time.process_time_ns()
+    start = time.perf_counter_ns()
+    for _ in repeat:
+        await function(*args, **kwargs)
+    end = time.perf_counter_ns()
+    cpu_end = time.process_time_ns()
+    return Sample(end - start, cpu_end - cpu_start, loops)
+
+
+def time_loop(call: CallSpec, loops: int, loop: asyncio.AbstractEventLoop | None) -> Sample:
+    """Time ``loops`` calls of ``call``; an async call runs on ``loop``."""
+    if call.is_async:
+        if loop is None:
+            raise RuntimeError(f"implementation {call.name!r} is async but no event loop was given")
+        return loop.run_until_complete(_time_async(call, loops))
+    return _time_sync(call, loops)
+
+
+def warm_up(call: CallSpec, warmup_time: float, loop: asyncio.AbstractEventLoop | None) -> float:
+    """Call the implementation for about ``warmup_time`` seconds; return seconds per call.
+
+    The calls run in growing batches, so the clock is read rarely for fast functions and a
+    slow function stops after one call.
+    """
+    budget_ns = warmup_time * 1e9
+    calls = 0
+    elapsed_ns = 0
+    batch = 1
+    while True:
+        sample = time_loop(call, batch, loop)
+        calls += batch
+        elapsed_ns += sample.wall_ns
+        if elapsed_ns >= budget_ns or calls >= MAX_WARMUP_CALLS:
+            break
+        batch = min(batch * 2, MAX_WARMUP_CALLS - calls)
+    return max(elapsed_ns, 1) / calls / 1e9
+
+
+def calibrate(
+    call: CallSpec,
+    per_call: float,
+    min_sample_time: float,
+    loop: asyncio.AbstractEventLoop | None,
+) -> int:
+    """Choose calls per sample so one sample lasts at least ``min_sample_time`` seconds.
+
+    Starts from the warm-up estimate and corrects it with up to three trial samples, because
+    the warm-up of a fast function includes its first, slower calls.
+    """
+    loops = _loops_for(per_call, min_sample_time)
+    for _ in range(3):
+        sample = time_loop(call, loops, loop)
+        elapsed = sample.wall_ns / 1e9
+        if elapsed >= min_sample_time * 0.9 or loops >= MAX_LOOPS:
+            break
+        loops = _loops_for(max(elapsed, 1e-9) / loops, min_sample_time)
+    return loops
+
+
+def _loops_for(per_call: float, min_sample_time: float) -> int:
+    if per_call <= 0:
+        return MAX_LOOPS
+    return max(1, min(MAX_LOOPS, math.ceil(min_sample_time * 1.1 / per_call)))

@@ -1,0 +1,119 @@
+"""pytest hooks of pytest-statbench: options, the ``bench`` fixture and session set-up."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from .api import Bench, BenchUsageError, compare_spec
+from .session import BenchSession
+from .settings import OPTIONS, Settings, new_seed
+
+SESSION_KEY = pytest.StashKey[BenchSession]()
+
+
+def _argparse_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """Wrap a parser so argparse reports its ValueError message with the option name."""
+
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    convert.__name__ = parse.__name__.removeprefix("parse_")
+    return convert
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("statbench", "statistical benchmarks (pytest-statbench)")
+    group.addoption(
+        "--bench",
+        action="store_true",
+        default=False,
+        help="measure and compare the benchmark tests and deselect the others; without it, "
+        "benchmark tests call each implementation once as a smoke test",
+    )
+    for option, ini_key, parse, help_text in OPTIONS:
+        group.addoption(
+            f"--{option}",
+            dest=ini_key,
+            default=None,
+            type=_argparse_type(parse) if parse is not None else str,
+            metavar=ini_key.removeprefix("bench_").upper(),
+            help=help_text,
+        )
+        parser.addini(ini_key, help=help_text, default=None)
+
+
+def _read_settings(config: pytest.Config) -> Settings:
+    """Combine options and ini keys (options win) and validate ini values."""
+    values: dict[str, Any] = {}
+    for _option, ini_key, parse, _help in OPTIONS:
+        value = config.getoption(ini_key)
+        if value is None:
+            raw = config.getini(ini_key)
+            if raw not in (None, ""):
+                if parse is None:
+                    value = str(raw)
+                else:
+                    try:
+                        value = parse(str(raw))
+                    except ValueError as error:
+                        raise pytest.UsageError(f"ini option {ini_key}: {error}") from None
+        if value is not None:
+            values[ini_key] = value
+
+    seed = values.get("bench_seed")
+    settings = Settings(
+        enabled=bool(config.getoption("bench")),
+        seed=seed if seed is not None else new_seed(),
+        seed_given=seed is not None,
+    )
+    mapping = {
+        "bench_rounds": "rounds",
+        "bench_margin": "margin",
+        "bench_alpha": "alpha",
+        "bench_min_win_rate": "min_win_rate",
+        "bench_min_improvement": "min_improvement",
+        "bench_min_sample_time": "min_sample_time",
+        "bench_warmup_time": "warmup_time",
+        "bench_max_time": "max_time",
+        "bench_resamples": "bootstrap_resamples",
+        "bench_json": "json_path",
+        "bench_html": "html_path",
+    }
+    changes = {field: values[key] for key, field in mapping.items() if key in values}
+    return dataclasses.replace(settings, **changes)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "benchmark: a benchmark test (used bare); pytest --bench measures it, "
+        "plain pytest runs each implementation once",
+    )
+    session = BenchSession(config, _read_settings(config))
+    config.stash[SESSION_KEY] = session
+    config.pluginmanager.register(session, "statbench-session")
+
+
+@pytest.fixture
+def bench(request: pytest.FixtureRequest) -> Bench:
+    """Measure and compare implementations: ``bench(impl, ...)`` in a @compare test,
+    ``bench.compare({...}, baseline=...)`` in any test."""
+    return Bench(request.config.stash[SESSION_KEY], request.node.nodeid)
+
+
+@pytest.fixture
+def impl(request: pytest.FixtureRequest) -> None:
+    """Placeholder for the implementation that @compare passes to each call of the test."""
+    if compare_spec(request.function) is None:
+        raise BenchUsageError(
+            f"{request.node.name} takes an argument named impl, which only @compare(...) "
+            f"provides; decorate the test with @compare(...) or rename the argument"
+        )

@@ -1,0 +1,1 @@
+"""Reports drawn from the JSON-able form of a run: terminal, HTML."""

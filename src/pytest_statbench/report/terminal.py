@@ -1,0 +1,117 @@
+"""The summary printed at the end of a benchmark session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .format import format_interval, format_p_value, format_ratio, format_share, format_time
+
+Line = tuple[str, dict[str, bool]]
+
+VERDICT_MARKUP: dict[str, dict[str, bool]] = {
+    "better": {"green": True},
+    "worse": {"red": True},
+    "equivalent": {},
+    "inconclusive": {"yellow": True},
+    "insufficient-data": {"yellow": True},
+}
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    return ["  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+            for row in rows]
+
+
+def benchmark_lines(benchmark: dict[str, Any], confidence_level: float) -> list[Line]:
+    """Return the table of one benchmark: one row per implementation."""
+    lines: list[Line] = [(f"{benchmark['id']} ({benchmark['rounds']} rounds)", {"bold": True})]
+    comparisons = {c["candidate"]: c for c in benchmark["comparisons"]}
+    header = ["implementation", "median", f"ratio [{confidence_level:.0%} CI]", "verdict",
+              "p (Holm)"]
+    rows = [header]
+    verdicts = [""]
+    for implementation in benchmark["implementations"]:
+        name = implementation["name"]
+        median = format_time(implementation["median_time"])
+        if name == benchmark["baseline"]:
+            rows.append([f"{name} (baseline)", median, "", "", ""])
+            verdicts.append("")
+            continue
+        comparison = comparisons.get(name)
+        if comparison is None:
+            rows.append([name, median, "", "", ""])
+            verdicts.append("")
+            continue
+        rows.append([
+            name,
+            median,
+            f"{format_ratio(comparison['ratio'])} {format_interval(comparison['ci'])}",
+            comparison["verdict"],
+            format_p_value(comparison["p_value_holm"]),
+        ])
+        verdicts.append(comparison["verdict"])
+    for text, verdict in zip(_table(rows), verdicts):
+        lines.append((text, VERDICT_MARKUP.get(verdict, {})))
+
+    for comparison in benchmark["comparisons"]:
+        if comparison["verdict"] in ("inconclusive", "insufficient-data"):
+            lines.append((f"    {comparison['candidate']}: {comparison['reason']}", {}))
+        expectation = comparison.get("expectation")
+        if expectation and not expectation["met"]:
+            lines.append((
+                f"    {comparison['candidate']}: expected {expectation['expect']}, "
+                f"got {comparison['verdict']}",
+                {"red": True},
+            ))
+    anova = benchmark.get("anova")
+    if anova and anova["status"] == "ok":
+        lines.append((
+            f"    one-way ANOVA on log-times: F({anova['df_between']:.0f}, "
+            f"{anova['df_within']:.0f}) = {anova['statistic']:.3g}, "
+            f"p {_p_clause(anova['p_value'])}, eta squared = {anova['eta_squared']:.3f}",
+            {},
+        ))
+    for note in benchmark.get("notes", []):
+        lines.append((f"    note: {note}", {}))
+    return lines
+
+
+def summary_lines(run: dict[str, Any]) -> list[Line]:
+    """Return every line of the session summary with its terminal markup."""
+    settings = run["settings"]
+    summary = run["summary"]
+    lines: list[Line] = []
+    if not run["benchmarks"]:
+        lines.append(("no benchmark was measured", {"yellow": True}))
+    for benchmark in run["benchmarks"]:
+        lines.extend(benchmark_lines(benchmark, settings["confidence_level"]))
+        lines.append(("", {}))
+
+    made = summary["comparisons"]
+    lines.append((
+        f"win rate: {format_share(summary['win_rate'])} ({summary['wins']} of {made} "
+        f"comparisons better beyond the {settings['margin']:.0%} margin, Holm-adjusted)",
+        {},
+    ))
+    lines.append((
+        f"average improvement: {format_share(summary['average_improvement'])} "
+        f"(geometric mean time ratio {format_ratio(summary['geometric_mean_ratio'])} "
+        f"over {made} comparisons)",
+        {},
+    ))
+    counts = ", ".join(f"{count} {verdict}" for verdict, count in summary["verdicts"].items())
+    lines.append((f"verdicts: {counts}", {}))
+    for gate in summary["gates"]:
+        outcome = "passed" if gate["passed"] else "FAILED"
+        lines.append((f"gate {gate['name']}: {outcome}: {gate['message']}",
+                      {"green": True} if gate["passed"] else {"red": True, "bold": True}))
+    if not summary["gates"]:
+        lines.append(("gates: none set (--bench-min-win-rate, --bench-min-improvement)", {}))
+    lines.append((f"seed: {run['seed']} (repeat with --bench-seed={run['seed']})", {}))
+    return lines
+
+
+def _p_clause(value: float | None) -> str:
+    text = format_p_value(value)
+    return text.replace("<", "< ") if text.startswith("<") else f"= {text}"

@@ -1,0 +1,336 @@
+"""Data model of a benchmark run, its JSON form, and atomic file writes."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "pytest-statbench/run"
+SCHEMA_VERSION = 1
+
+# Errors kept per implementation; the count of failures is always complete.
+MAX_ERRORS_KEPT = 20
+
+
+@dataclass
+class CallError:
+    """An exception raised by an implementation; round is None before the timed rounds."""
+
+    round: int | None
+    type: str
+    message: str
+
+    def describe(self) -> str:
+        return f"{self.type}: {self.message}" if self.message else self.type
+
+
+@dataclass
+class ImplementationResult:
+    """Samples of one implementation in one benchmark; times are seconds per call."""
+
+    name: str
+    qualname: str
+    is_async: bool = False
+    loops: int = 0
+    calls: int = 0
+    failures: int = 0
+    errors: list[CallError] = field(default_factory=list)
+    rounds: list[int] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    cpu_times: list[float] = field(default_factory=list)
+    peak_memory: int | None = None
+    # Set when the implementation raised before the timed rounds, so it was never measured.
+    setup_error: CallError | None = None
+
+    def record_error(self, error: CallError) -> None:
+        self.failures += 1
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append(error)
+
+    def time_by_round(self, rounds: int) -> list[float]:
+        """Return the time of each round, NaN where the sample failed."""
+        by_round = [math.nan] * rounds
+        for round_index, time in zip(self.rounds, self.times):
+            by_round[round_index] = time
+        return by_round
+
+
+@dataclass
+class Comparison:
+    """One candidate against the baseline on one metric."""
+
+    candidate: str
+    baseline: str
+    metric: str
+    unit: str
+    margin: float
+    confidence_level: float
+    verdict: str
+    reason: str
+    ratio: float | None = None
+    ci: tuple[float, float] | None = None
+    ci_method: str | None = None
+    p_value: float | None = None
+    p_value_holm: float | None = None
+    statistic: float | None = None
+    df: float | None = None
+    cohens_d: float | None = None
+    effect_size_band: str | None = None
+    n_candidate: int = 0
+    n_baseline: int = 0
+    n_pairs: int = 0
+    expectation: dict[str, Any] | None = None
+
+    def describe(self) -> str:
+        """Return the comparison in one line, as failure messages show it."""
+        level = f"{self.confidence_level:.0%}"
+        if self.ratio is None or self.ci is None:
+            estimate = "time ratio n/a"
+        else:
+            estimate = (
+                f"time ratio {self.ratio:.3f} [{level} CI {self.ci[0]:.3f}, {self.ci[1]:.3f}]"
+            )
+        p_value = "n/a" if self.p_value is None else f"{self.p_value:.3g}"
+        return (
+            f"{self.candidate} vs baseline {self.baseline}: {estimate}, "
+            f"verdict {self.verdict} ({self.reason}); Welch p = {p_value}; "
+            f"n = {self.n_candidate} and {self.n_baseline} samples, {self.n_pairs} paired rounds"
+        )
+
+
+@dataclass
+class AnovaSummary:
+    statistic: float | None
+    p_value: float | None
+    df_between: float | None
+    df_within: float | None
+    eta_squared: float | None
+    status: str
+    reason: str | None
+
+
+@dataclass
+class BenchmarkResult:
+    """One comparison test: its implementations, samples and, after analysis, comparisons."""
+
+    id: str
+    nodeid: str
+    form: str
+    baseline: str
+    expect: str | None
+    rounds_requested: int
+    rounds: int = 0
+    implementations: list[ImplementationResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    comparisons: list[Comparison] = field(default_factory=list)
+    anova: AnovaSummary | None = None
+
+    def implementation(self, name: str) -> ImplementationResult:
+        for implementation in self.implementations:
+            if implementation.name == name:
+                return implementation
+        raise KeyError(name)
+
+
+@dataclass
+class Gate:
+    name: str
+    threshold: float
+    value: float | None
+    passed: bool
+    message: str
+
+
+@dataclass
+class SessionSummary:
+    comparisons: int
+    wins: int
+    win_rate: float | None
+    geometric_mean_ratio: float | None
+    average_improvement: float | None
+    verdicts: dict[str, int]
+    gates: list[Gate]
+    passed: bool
+
+
+def _finite(value: float | None) -> float | None:
+    """Map NaN and infinities to None, so the JSON stays strict."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _finite_list(values: list[float]) -> list[float | None]:
+    return [_finite(value) for value in values]
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def implementation_to_dict(implementation: ImplementationResult) -> dict[str, Any]:
+    times = implementation.times
+    errors = list(implementation.errors)
+    if implementation.setup_error is not None:
+        errors.insert(0, implementation.setup_error)
+    return {
+        "name": implementation.name,
+        "qualname": implementation.qualname,
+        "is_async": implementation.is_async,
+        "loops": implementation.loops,
+        "calls": implementation.calls,
+        "failures": implementation.failures,
+        "errors": [
+            {"round": error.round, "type": error.type, "message": error.message}
+            for error in errors
+        ],
+        "samples": {
+            "round": list(implementation.rounds),
+            "position": list(implementation.positions),
+            "time": _finite_list(times),
+            "cpu_time": _finite_list(implementation.cpu_times),
+        },
+        "median_time": _finite(_median(times)),
+        "mean_time": _finite(sum(times) / len(times)) if times else None,
+        "min_time": _finite(min(times)) if times else None,
+        "peak_memory": implementation.peak_memory,
+    }
+
+
+def comparison_to_dict(comparison: Comparison) -> dict[str, Any]:
+    return {
+        "candidate": comparison.candidate,
+        "baseline": comparison.baseline,
+        "metric": comparison.metric,
+        "unit": comparison.unit,
+        "ratio": _finite(comparison.ratio),
+        "ci": None if comparison.ci is None else _finite_list(list(comparison.ci)),
+        "confidence_level": comparison.confidence_level,
+        "ci_method": comparison.ci_method,
+        "p_value": _finite(comparison.p_value),
+        "p_value_holm": _finite(comparison.p_value_holm),
+        "statistic": _finite(comparison.statistic),
+        "df": _finite(comparison.df),
+        "cohens_d": _finite(comparison.cohens_d),
+        "effect_size_band": comparison.effect_size_band,
+        "n_candidate": comparison.n_candidate,
+        "n_baseline": comparison.n_baseline,
+        "n_pairs": comparison.n_pairs,
+        "margin": comparison.margin,
+        "verdict": comparison.verdict,
+        "reason": comparison.reason,
+        "expectation": comparison.expectation,
+    }
+
+
+def benchmark_to_dict(benchmark: BenchmarkResult) -> dict[str, Any]:
+    anova = None
+    if benchmark.anova is not None:
+        anova = {
+            "statistic": _finite(benchmark.anova.statistic),
+            "p_value": _finite(benchmark.anova.p_value),
+            "df_between": _finite(benchmark.anova.df_between),
+            "df_within": _finite(benchmark.anova.df_within),
+            "eta_squared": _finite(benchmark.anova.eta_squared),
+            "status": benchmark.anova.status,
+            "reason": benchmark.anova.reason,
+        }
+    return {
+        "id": benchmark.id,
+        "nodeid": benchmark.nodeid,
+        "form": benchmark.form,
+        "baseline": benchmark.baseline,
+        "expect": benchmark.expect,
+        "rounds": benchmark.rounds,
+        "notes": list(benchmark.notes),
+        "implementations": [implementation_to_dict(i) for i in benchmark.implementations],
+        "comparisons": [comparison_to_dict(c) for c in benchmark.comparisons],
+        "anova": anova,
+    }
+
+
+def summary_to_dict(summary: SessionSummary) -> dict[str, Any]:
+    return {
+        "comparisons": summary.comparisons,
+        "wins": summary.wins,
+        "win_rate": _finite(summary.win_rate),
+        "geometric_mean_ratio": _finite(summary.geometric_mean_ratio),
+        "average_improvement": _finite(summary.average_improvement),
+        "verdicts": dict(summary.verdicts),
+        "gates": [
+            {
+                "name": gate.name,
+                "threshold": gate.threshold,
+                "value": _finite(gate.value),
+                "passed": gate.passed,
+                "message": gate.message,
+            }
+            for gate in summary.gates
+        ],
+        "passed": summary.passed,
+    }
+
+
+def run_to_dict(
+    *,
+    tool_version: str,
+    created: str,
+    seed: int,
+    settings: dict[str, Any],
+    environment: dict[str, Any],
+    benchmarks: list[BenchmarkResult],
+    summary: SessionSummary,
+) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "pytest-statbench", "version": tool_version},
+        "created": created,
+        "seed": seed,
+        "settings": settings,
+        "environment": environment,
+        "benchmarks": [benchmark_to_dict(benchmark) for benchmark in benchmarks],
+        "summary": summary_to_dict(summary),
+    }
+
+
+def dumps_run(run: dict[str, Any]) -> str:
+    # allow_nan=False turns any NaN that slipped through into an error instead of invalid JSON.
+    return json.dumps(run, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write text to path through a temporary file in the same folder and a rename.
+
+    A reader sees the old file or the complete new one, never a partial write.
+    """
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+    return target

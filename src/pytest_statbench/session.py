@@ -1,0 +1,446 @@
+"""State of one benchmark session, registered with pytest as a plugin object."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import platform
+import reprlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from importlib import metadata
+from typing import Any
+
+import pytest
+
+from . import __version__
+from .api import (
+    Bench,
+    BenchUsageError,
+    Capture,
+    ComparisonResult,
+    CompareSpec,
+    check_spec,
+    compare_spec,
+)
+from .analysis import AnalysisSettings, analyse_benchmark, adjust_session, benchmark_rng, summarise
+from .measure import CallSpec, RoundSettings, error_from, measure
+from .results import (
+    BenchmarkResult,
+    ImplementationResult,
+    SessionSummary,
+    dumps_run,
+    run_to_dict,
+    write_atomic,
+)
+from .settings import MIN_ROUNDS, Settings
+
+logger = logging.getLogger("pytest_statbench")
+
+# Keyword arguments that belong on @compare(...) and are a mistake on @pytest.mark.benchmark.
+OUR_MARKER_KEYWORDS = frozenset({"baseline", "expect", "same_result", "rounds", "margin", "alpha"})
+
+
+class BenchmarkFailed(Exception):
+    """A benchmark test failed for a reason the message states fully; shown without traceback."""
+
+
+class BenchSession:
+    """Runs the comparisons of a session and, in benchmark mode, analyses and reports them."""
+
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self.config = config
+        self.settings = settings
+        self.benchmarks: list[BenchmarkResult] = []
+        self.summary: SessionSummary | None = None
+        self.run: dict[str, Any] | None = None
+        self.written: list[str] = []
+        self.write_errors: list[str] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._last_call_async = False
+
+    # Hooks, in the order pytest calls them.
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        if not self.settings.enabled:
+            return []
+        settings = self.settings
+        return [
+            f"statbench: seed {settings.seed}, {settings.rounds} rounds, "
+            f"margin {settings.margin:.1%}, alpha {settings.alpha:g}, "
+            f"sample >= {settings.min_sample_time * 1000:g} ms, backend in-process "
+            f"(repeat with --bench-seed={settings.seed})"
+        ]
+
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        if not self.settings.enabled:
+            return
+        selected = [item for item in items if item.get_closest_marker("benchmark") is not None]
+        deselected = [item for item in items if item.get_closest_marker("benchmark") is None]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = selected
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        marker = item.get_closest_marker("benchmark")
+        if marker is not None:
+            misplaced = sorted(OUR_MARKER_KEYWORDS.intersection(marker.kwargs))
+            if misplaced:
+                given = ", ".join(f"{key}={marker.kwargs[key]!r}" for key in misplaced)
+                raise BenchUsageError(
+                    f"@pytest.mark.benchmark got {given}; pytest-statbench settings go on "
+                    f"@compare(...) or bench.compare(...), and the marker is used bare: "
+                    f"@pytest.mark.benchmark"
+                )
+        function = getattr(item, "obj", None)
+        spec = compare_spec(function)
+        if spec is not None and function is not None:
+            check_spec(spec, function)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
+        spec = compare_spec(pyfuncitem.obj)
+        if spec is None:
+            return None
+        self.run_decorated(pyfuncitem, spec)
+        return True
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Iterator[None]:
+        report: pytest.TestReport = yield  # type: ignore[misc]
+        excinfo = call.excinfo
+        if excinfo is not None and report.failed:
+            if isinstance(excinfo.value, (BenchUsageError, BenchmarkFailed)):
+                report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
+        return report  # type: ignore[return-value]
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if not self.settings.enabled:
+            return
+        settings = self.settings
+        adjust_session(self.benchmarks)
+        self.summary = summarise(
+            self.benchmarks,
+            alpha=settings.alpha,
+            min_win_rate=settings.min_win_rate,
+            min_improvement=settings.min_improvement,
+        )
+        self.run = run_to_dict(
+            tool_version=__version__,
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            seed=settings.seed,
+            settings=settings.to_record(),
+            environment=environment(),
+            benchmarks=self.benchmarks,
+            summary=self.summary,
+        )
+        self._write_reports(self.run)
+
+        failed = not self.summary.passed or bool(self.write_errors)
+        if failed and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.run is None:
+            return
+        from .report.terminal import summary_lines
+
+        terminalreporter.write_sep("=", "statbench")
+        for line, markup in summary_lines(self.run):
+            terminalreporter.write_line(line, **markup)
+        for path in self.written:
+            terminalreporter.write_line(f"statbench: wrote {path}")
+        for message in self.write_errors:
+            terminalreporter.write_line(f"statbench: {message}", red=True, bold=True)
+
+    # Running comparisons.
+
+    @contextmanager
+    def _event_loop(self) -> Iterator[asyncio.AbstractEventLoop]:
+        """Provide one event loop for all async calls of one benchmark, then close it."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            raise BenchUsageError(
+                "pytest-statbench measures inside its own event loop, and this test already "
+                "runs one; write the benchmark test as a plain def, its implementations may "
+                "still be async"
+            )
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            yield loop
+        finally:
+            self._loop = None
+            try:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            finally:
+                loop.close()
+
+    def call_once(
+        self, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        """Call an implementation once, awaiting it on the benchmark's loop if it is async."""
+        value = function(*args, **kwargs)
+        self._last_call_async = inspect.isawaitable(value)
+        if not self._last_call_async:
+            return value
+        if self._loop is None:
+            raise RuntimeError("an async implementation was called outside a benchmark")
+        return self._loop.run_until_complete(_await(value))
+
+    def run_decorated(self, item: pytest.Function, spec: CompareSpec) -> None:
+        """Run a @compare test: capture each implementation's call, then measure them."""
+        bench = item.funcargs.get("bench")
+        if not isinstance(bench, Bench):
+            raise BenchUsageError(
+                f"@compare test {item.name} needs the bench fixture from pytest-statbench, "
+                f"got {type(bench).__name__}; remove any fixture of your own named 'bench'"
+            )
+        parameters = inspect.signature(item.obj).parameters
+        arguments = {name: item.funcargs[name] for name in parameters if name in item.funcargs}
+
+        benchmark = self._new_benchmark(item.nodeid, item.nodeid, "decorator", spec.baseline,
+                                        spec.expect)
+        calls: list[CallSpec] = []
+        returned: dict[str, Any] = {}
+        raised: list[tuple[str, Exception]] = []
+
+        with self._event_loop() as loop:
+            for name, implementation in spec.implementations.items():
+                result = ImplementationResult(name=name, qualname=_qualname(implementation))
+                benchmark.implementations.append(result)
+                capture = Capture(name, implementation)
+                bench._capture = capture
+                try:
+                    item.obj(**{**arguments, "impl": implementation})
+                except BenchUsageError:
+                    raise
+                except Exception as exception:
+                    result.setup_error = error_from(exception, None)
+                    result.failures += 1
+                    raised.append((name, exception))
+                    continue
+                finally:
+                    bench._capture = None
+                if capture.call is None:
+                    raise BenchUsageError(
+                        f"the body of {item.name} did not call bench(impl, ...) for "
+                        f"implementation {name!r}; call bench(impl, *args) once in the body"
+                    )
+                result.is_async = self._last_call_async
+                args, kwargs = capture.call
+                calls.append(CallSpec(name, implementation, args, kwargs, result.is_async))
+                returned[name] = capture.returned
+
+            if spec.same_result and not raised:
+                _check_same_results(returned, spec.baseline)
+            if self.settings.enabled:
+                self._measure(benchmark, calls, loop)
+
+        _raise_implementation_errors(raised)
+        if self.settings.enabled:
+            _check_rounds(benchmark)
+            _check_expectation(benchmark)
+
+    def run_fixture_comparison(
+        self,
+        *,
+        benchmark_id: str,
+        nodeid: str,
+        implementations: dict[str, Callable[..., Any]],
+        baseline: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        expect: str | None,
+    ) -> ComparisonResult:
+        """Run ``bench.compare(...)``: call each implementation once, then measure them."""
+        benchmark = self._new_benchmark(benchmark_id, nodeid, "fixture", baseline, expect)
+        calls: list[CallSpec] = []
+        raised: list[tuple[str, Exception]] = []
+
+        with self._event_loop() as loop:
+            for name, implementation in implementations.items():
+                result = ImplementationResult(name=name, qualname=_qualname(implementation))
+                benchmark.implementations.append(result)
+                try:
+                    self.call_once(implementation, args, kwargs)
+                except Exception as exception:
+                    result.setup_error = error_from(exception, None)
+                    result.failures += 1
+                    raised.append((name, exception))
+                    continue
+                result.is_async = self._last_call_async
+                calls.append(CallSpec(name, implementation, args, kwargs, result.is_async))
+            if self.settings.enabled:
+                self._measure(benchmark, calls, loop)
+
+        _raise_implementation_errors(raised)
+        outcome = ComparisonResult(
+            benchmark=benchmark,
+            measured=self.settings.enabled,
+            comparisons={c.candidate: c for c in benchmark.comparisons},
+        )
+        if self.settings.enabled:
+            _check_rounds(benchmark)
+            _check_expectation(benchmark)
+        return outcome
+
+    def _new_benchmark(
+        self, benchmark_id: str, nodeid: str, form: str, baseline: str, expect: str | None
+    ) -> BenchmarkResult:
+        return BenchmarkResult(
+            id=benchmark_id,
+            nodeid=nodeid,
+            form=form,
+            baseline=baseline,
+            expect=expect,
+            rounds_requested=self.settings.rounds,
+        )
+
+    def _measure(
+        self, benchmark: BenchmarkResult, calls: list[CallSpec], loop: asyncio.AbstractEventLoop
+    ) -> None:
+        settings = self.settings
+        round_settings = RoundSettings(
+            rounds=settings.rounds,
+            min_rounds=MIN_ROUNDS,
+            min_sample_time=settings.min_sample_time,
+            warmup_time=settings.warmup_time,
+            max_time=settings.max_time,
+        )
+        results = {i.name: i for i in benchmark.implementations}
+        rng = benchmark_rng(settings.seed, benchmark.id, stream=0)
+        benchmark.rounds, notes = measure(calls, results, round_settings, rng, loop)
+        benchmark.notes.extend(notes)
+        analyse_benchmark(
+            benchmark,
+            AnalysisSettings(
+                margin=settings.margin,
+                alpha=settings.alpha,
+                resamples=settings.bootstrap_resamples,
+                seed=settings.seed,
+            ),
+        )
+        self.benchmarks.append(benchmark)
+        logger.info("measured %s in %d rounds", benchmark.id, benchmark.rounds)
+
+    def _write_reports(self, run: dict[str, Any]) -> None:
+        targets: list[tuple[str, Callable[[dict[str, Any]], str]]] = []
+        if self.settings.json_path:
+            targets.append((self.settings.json_path, dumps_run))
+        if self.settings.html_path:
+            from .report.html import render_html
+
+            targets.append((self.settings.html_path, render_html))
+        for path, render in targets:
+            try:
+                text = render(run)
+                written = write_atomic(path, text)
+            except OSError as error:
+                self.write_errors.append(
+                    f"could not write {path}: {error.strerror or error}; "
+                    f"choose a writable path"
+                )
+                continue
+            self.written.append(str(written))
+
+
+async def _await(awaitable: Any) -> Any:
+    return await awaitable
+
+
+def _qualname(implementation: object) -> str:
+    name = getattr(implementation, "__qualname__", None) or getattr(implementation, "__name__", None)
+    return str(name) if name else type(implementation).__qualname__
+
+
+def _check_same_results(returned: dict[str, Any], baseline: str) -> None:
+    expected = returned[baseline]
+    differing = [name for name, value in returned.items() if not _equal(value, expected)]
+    if differing:
+        shown = "; ".join(f"{name} returned {reprlib.repr(returned[name])}" for name in differing)
+        raise BenchmarkFailed(
+            f"same_result=True but implementations differ from baseline {baseline!r}, which "
+            f"returned {reprlib.repr(expected)}: {shown}"
+        )
+
+
+def _equal(left: Any, right: Any) -> bool:
+    try:
+        return bool(left == right)
+    except Exception:  # noqa: BLE001 - an ambiguous __eq__ (numpy arrays) counts as unequal
+        return False
+
+
+def _raise_implementation_errors(raised: list[tuple[str, Exception]]) -> None:
+    """Re-raise what implementations raised before measurement, with their tracebacks."""
+    if not raised:
+        return
+    if len(raised) == 1:
+        name, exception = raised[0]
+        exception.add_note(
+            f"pytest-statbench: implementation {name!r} raised; the others were measured"
+        )
+        raise exception
+    names = ", ".join(repr(name) for name, _ in raised)
+    raise ExceptionGroup(f"implementations {names} raised", [e for _, e in raised])
+
+
+def _check_rounds(benchmark: BenchmarkResult) -> None:
+    failing = [i for i in benchmark.implementations if i.errors and i.setup_error is None]
+    if not failing:
+        return
+    lines = [
+        f"{i.name!r} raised in {i.failures} of {benchmark.rounds} rounds, first in round "
+        f"{i.errors[0].round}: {i.errors[0].describe()}"
+        for i in failing
+    ]
+    raise BenchmarkFailed(
+        "implementations raised during the timed rounds; their failed samples are left out "
+        "of the statistics:\n  " + "\n  ".join(lines)
+    )
+
+
+def _check_expectation(benchmark: BenchmarkResult) -> None:
+    if benchmark.expect is None:
+        return
+    unmet = [c for c in benchmark.comparisons if c.expectation and not c.expectation["met"]]
+    if not unmet:
+        return
+    first = benchmark.comparisons[0]
+    raise BenchmarkFailed(
+        f"expected {benchmark.expect} than baseline {benchmark.baseline!r} at "
+        f"{first.confidence_level:.0%} confidence with a {first.margin:.0%} margin:\n  "
+        + "\n  ".join(c.describe() for c in unmet)
+    )
+
+
+def environment() -> dict[str, Any]:
+    """Describe the interpreter and machine, so a stored run says where it was measured."""
+    import os
+
+    versions = {}
+    for package in ("pytest", "numpy", "scipy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        **versions,
+        "pytest_statbench": __version__,
+    }

@@ -1,0 +1,173 @@
+"""Settings of a benchmark session, parsed from command-line options and ini keys."""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+DEFAULT_ROUNDS = 50
+DEFAULT_MIN_SAMPLE_TIME = 0.002
+DEFAULT_WARMUP_TIME = 0.01
+DEFAULT_MAX_TIME = 20.0
+DEFAULT_MARGIN = 0.05
+DEFAULT_ALPHA = 0.05
+DEFAULT_RESAMPLES = 2000
+
+# Fewer rounds than this leave the bootstrap interval too coarse to support any verdict,
+# so --bench-max-time never cuts a benchmark below it.
+MIN_ROUNDS = 10
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Settings of one benchmark session; times are in seconds, shares are fractions."""
+
+    enabled: bool = False
+    rounds: int = DEFAULT_ROUNDS
+    seed: int = 0
+    seed_given: bool = False
+    min_sample_time: float = DEFAULT_MIN_SAMPLE_TIME
+    warmup_time: float = DEFAULT_WARMUP_TIME
+    max_time: float = DEFAULT_MAX_TIME
+    margin: float = DEFAULT_MARGIN
+    alpha: float = DEFAULT_ALPHA
+    bootstrap_resamples: int = DEFAULT_RESAMPLES
+    min_win_rate: float | None = None
+    min_improvement: float | None = None
+    json_path: str | None = None
+    html_path: str | None = None
+
+    @property
+    def confidence_level(self) -> float:
+        return 1.0 - self.alpha
+
+    def to_record(self) -> dict[str, Any]:
+        """Return the settings stored in the JSON results (paths and switches left out)."""
+        record = asdict(self)
+        for key in ("enabled", "seed", "seed_given", "json_path", "html_path"):
+            del record[key]
+        record["confidence_level"] = self.confidence_level
+        return record
+
+
+def parse_positive_int(text: str, *, minimum: int = 1) -> int:
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+    if value < minimum:
+        raise ValueError(f"{text!r} is below the minimum of {minimum}")
+    return value
+
+
+def parse_seed(text: str) -> int:
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < 2**63:
+        raise ValueError(f"{text!r} is outside 0 to 2**63 - 1")
+    return value
+
+
+def parse_seconds(text: str) -> float:
+    """Parse a duration such as ``0.002``, ``2ms``, ``500us`` or ``1.5s`` into seconds."""
+    raw = str(text).strip().lower()
+    units = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
+    scale = 1.0
+    for suffix in ("ns", "us", "µs", "ms", "s"):
+        if raw.endswith(suffix):
+            raw = raw[: -len(suffix)].strip()
+            scale = units[suffix]
+            break
+    try:
+        value = float(raw) * scale
+    except ValueError:
+        raise ValueError(f"{text!r} is not a duration such as 0.002, 2ms or 1.5s") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{text!r} is not a positive duration")
+    return value
+
+
+def parse_fraction(text: str, *, low: float = 0.0, high: float = 1.0, open_low: bool = False) -> float:
+    """Parse a share given as a fraction (``0.05``) or a percentage (``5%``)."""
+    raw = str(text).strip()
+    scale = 1.0
+    if raw.endswith("%"):
+        raw = raw[:-1].strip()
+        scale = 0.01
+    try:
+        value = float(raw) * scale
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number such as 0.05 or 5%") from None
+    too_low = value <= low if open_low else value < low
+    if not math.isfinite(value) or too_low or value > high:
+        bracket = "(" if open_low else "["
+        raise ValueError(f"{text!r} is outside {bracket}{low:g}, {high:g}]")
+    return value
+
+
+def parse_margin(text: str) -> float:
+    return parse_fraction(text, low=0.0, high=0.5)
+
+
+def parse_alpha(text: str) -> float:
+    return parse_fraction(text, low=0.0, high=0.5, open_low=True)
+
+
+def parse_share(text: str) -> float:
+    return parse_fraction(text, low=0.0, high=1.0)
+
+
+def parse_improvement(text: str) -> float:
+    # A negative minimum improvement is a tolerated slowdown, for example -5%.
+    return parse_fraction(text, low=-1.0, high=1.0)
+
+
+def parse_rounds(text: str) -> int:
+    return parse_positive_int(text, minimum=MIN_ROUNDS)
+
+
+def parse_resamples(text: str) -> int:
+    return parse_positive_int(text, minimum=100)
+
+
+# Option name (without the leading dashes), ini key, parser, help text.
+Parser = Callable[[str], Any]
+OPTIONS: list[tuple[str, str, Parser | None, str]] = [
+    ("bench-rounds", "bench_rounds", parse_rounds,
+     f"rounds per benchmark; each round runs every implementation once "
+     f"in a shuffled order (default {DEFAULT_ROUNDS}, minimum {MIN_ROUNDS})"),
+    ("bench-seed", "bench_seed", parse_seed,
+     "seed of the round-order shuffles and the bootstrap (default: drawn at random and "
+     "printed in the header)"),
+    ("bench-margin", "bench_margin", parse_margin,
+     f"relative margin of the verdicts, as 0.05 or 5% (default {DEFAULT_MARGIN:g})"),
+    ("bench-alpha", "bench_alpha", parse_alpha,
+     f"significance level; intervals are at 1 - alpha (default {DEFAULT_ALPHA:g})"),
+    ("bench-min-win-rate", "bench_min_win_rate", parse_share,
+     "fail the session when the share of comparisons won is below this, as 0.5 or 50%"),
+    ("bench-min-improvement", "bench_min_improvement", parse_improvement,
+     "fail the session when the average time saved by the candidates is below this, "
+     "as 0.1 or 10%"),
+    ("bench-min-sample-time", "bench_min_sample_time", parse_seconds,
+     f"shortest duration of one sample; calls are looped until a sample lasts this long "
+     f"(default {DEFAULT_MIN_SAMPLE_TIME * 1000:g}ms)"),
+    ("bench-warmup-time", "bench_warmup_time", parse_seconds,
+     f"warm-up duration per implementation before calibration "
+     f"(default {DEFAULT_WARMUP_TIME * 1000:g}ms)"),
+    ("bench-max-time", "bench_max_time", parse_seconds,
+     f"time budget of the rounds of one benchmark; fewer rounds are run to fit it, "
+     f"never fewer than {MIN_ROUNDS} (default {DEFAULT_MAX_TIME:g}s)"),
+    ("bench-resamples", "bench_resamples", parse_resamples,
+     f"bootstrap resamples per confidence interval (default {DEFAULT_RESAMPLES})"),
+    ("bench-json", "bench_json", None, "write the results as JSON to this path"),
+    ("bench-html", "bench_html", None, "write an HTML report to this path"),
+]
+
+
+def new_seed() -> int:
+    return secrets.randbits(32)
