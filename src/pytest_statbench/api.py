@@ -145,17 +145,21 @@ class ComparisonResult:
 
     def assert_faster(self, candidate: str | None = None) -> None:
         """Assert the candidate (default: every candidate) is faster beyond the margin."""
+        __tracebackhide__ = True
         self._assert("faster", candidate)
 
     def assert_not_slower(self, candidate: str | None = None) -> None:
         """Assert the candidate is at most ``margin`` slower: the interval ends below 1 + margin."""
+        __tracebackhide__ = True
         self._assert("not slower", candidate)
 
     def assert_equivalent(self, candidate: str | None = None) -> None:
         """Assert the candidate's interval lies within the margin on both sides."""
+        __tracebackhide__ = True
         self._assert("equivalent", candidate)
 
     def _comparison(self, candidate: str) -> Comparison:
+        __tracebackhide__ = True
         if candidate == self.baseline:
             raise BenchUsageError(
                 f"{candidate!r} is the baseline; name a candidate: "
@@ -174,6 +178,7 @@ class ComparisonResult:
         return self.comparisons[candidate]
 
     def _assert(self, expect: str, candidate: str | None) -> None:
+        __tracebackhide__ = True
         if not self.measured:
             return
         names = [candidate] if candidate is not None else list(self.comparisons)
@@ -214,6 +219,7 @@ class Bench:
 
         Returns what the implementation returns, so the test body can check it.
         """
+        __tracebackhide__ = True
         capture = self._capture
         if capture is None:
             raise BenchUsageError(

@@ -190,6 +190,7 @@ class BenchSession:
         self, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
         """Call an implementation once, awaiting it on the benchmark's loop if it is async."""
+        __tracebackhide__ = True
         value = function(*args, **kwargs)
         self._last_call_async = inspect.isawaitable(value)
         if not self._last_call_async:
@@ -389,7 +390,8 @@ def _raise_implementation_errors(raised: list[tuple[str, Exception]]) -> None:
     if len(raised) == 1:
         name, exception = raised[0]
         exception.add_note(
-            f"pytest-statbench: implementation {name!r} raised; the others were measured"
+            f"pytest-statbench: implementation {name!r} raised; the other implementations "
+            f"still ran"
         )
         raise exception
     names = ", ".join(repr(name) for name, _ in raised)

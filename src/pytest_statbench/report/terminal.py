@@ -46,7 +46,7 @@ def benchmark_lines(benchmark: dict[str, Any], confidence_level: float) -> list[
         rows.append([
             name,
             median,
-            f"{format_ratio(comparison['ratio'])} {format_interval(comparison['ci'])}",
+            _estimate(comparison),
             comparison["verdict"],
             format_p_value(comparison["p_value_holm"]),
         ])
@@ -115,3 +115,9 @@ def summary_lines(run: dict[str, Any]) -> list[Line]:
 def _p_clause(value: float | None) -> str:
     text = format_p_value(value)
     return text.replace("<", "< ") if text.startswith("<") else f"= {text}"
+
+
+def _estimate(comparison: dict[str, Any]) -> str:
+    if comparison["ratio"] is None:
+        return format_ratio(None)
+    return f"{format_ratio(comparison['ratio'])} {format_interval(comparison['ci'])}"
