@@ -4,6 +4,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .api import Bench, BenchUsageError, ComparisonResult, compare  # noqa: E402
+from .api import Bench, BenchUsageError, ComparisonResult, compare
 
-__all__ = ["Bench", "BenchUsageError", "ComparisonResult", "compare", "__version__"]
+__all__ = ["Bench", "BenchUsageError", "ComparisonResult", "__version__", "compare"]

@@ -15,6 +15,8 @@ import numpy as np
 
 from . import stats
 from .results import (
+    EXPECTATIONS,
+    VERDICTS,
     AnovaSummary,
     BenchmarkResult,
     Comparison,
@@ -22,9 +24,6 @@ from .results import (
     ImplementationResult,
     SessionSummary,
 )
-
-VERDICTS = ("better", "worse", "equivalent", "inconclusive", "insufficient-data")
-EXPECTATIONS = ("faster", "not slower", "equivalent")
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from .analysis import EXPECTATIONS, expectation_met
-from .results import BenchmarkResult, Comparison
+from .results import EXPECTATIONS, BenchmarkResult, Comparison
 
 if TYPE_CHECKING:
     from .session import BenchSession
@@ -181,6 +180,8 @@ class ComparisonResult:
         __tracebackhide__ = True
         if not self.measured:
             return
+        from .analysis import expectation_met
+
         names = [candidate] if candidate is not None else list(self.comparisons)
         failures = []
         for name in names:

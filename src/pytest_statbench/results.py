@@ -13,6 +13,9 @@ from typing import Any
 SCHEMA = "pytest-statbench/run"
 SCHEMA_VERSION = 1
 
+VERDICTS = ("better", "worse", "equivalent", "inconclusive", "insufficient-data")
+EXPECTATIONS = ("faster", "not slower", "equivalent")
+
 # Errors kept per implementation; the count of failures is always complete.
 MAX_ERRORS_KEPT = 20
 

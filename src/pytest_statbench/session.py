@@ -7,11 +7,11 @@ import inspect
 import logging
 import platform
 import reprlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -20,15 +20,14 @@ from .api import (
     Bench,
     BenchUsageError,
     Capture,
-    ComparisonResult,
     CompareSpec,
+    ComparisonResult,
     check_spec,
     compare_spec,
 )
-from .analysis import AnalysisSettings, analyse_benchmark, adjust_session, benchmark_rng, summarise
-from .measure import CallSpec, RoundSettings, error_from, measure
 from .results import (
     BenchmarkResult,
+    CallError,
     ImplementationResult,
     SessionSummary,
     dumps_run,
@@ -36,6 +35,12 @@ from .results import (
     write_atomic,
 )
 from .settings import MIN_ROUNDS, Settings
+
+if TYPE_CHECKING:
+    from .measure import CallSpec
+
+# numpy and scipy are imported where a measurement or an analysis starts, so that loading
+# the plugin costs pytest little when --bench is off.
 
 logger = logging.getLogger("pytest_statbench")
 
@@ -68,10 +73,10 @@ class BenchSession:
             return []
         settings = self.settings
         return [
-            f"statbench: seed {settings.seed}, {settings.rounds} rounds, "
+            (f"statbench: seed {settings.seed}, {settings.rounds} rounds, "
             f"margin {settings.margin:.1%}, alpha {settings.alpha:g}, "
             f"sample >= {settings.min_sample_time * 1000:g} ms, backend in-process "
-            f"(repeat with --bench-seed={settings.seed})"
+            f"(repeat with --bench-seed={settings.seed})")
         ]
 
     def pytest_collection_modifyitems(
@@ -113,17 +118,21 @@ class BenchSession:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Iterator[None]:
-        report: pytest.TestReport = yield  # type: ignore[misc]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
         excinfo = call.excinfo
-        if excinfo is not None and report.failed:
-            if isinstance(excinfo.value, (BenchUsageError, BenchmarkFailed)):
-                report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
-        return report  # type: ignore[return-value]
+        message_only = excinfo is not None and isinstance(
+            excinfo.value, (BenchUsageError, BenchmarkFailed)
+        )
+        if message_only and report.failed and excinfo is not None:
+            report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
+        return report
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if not self.settings.enabled:
             return
+        from .analysis import adjust_session, summarise
+
         settings = self.settings
         adjust_session(self.benchmarks)
         self.summary = summarise(
@@ -134,7 +143,7 @@ class BenchSession:
         )
         self.run = run_to_dict(
             tool_version=__version__,
-            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
             seed=settings.seed,
             settings=settings.to_record(),
             environment=environment(),
@@ -226,8 +235,8 @@ class BenchSession:
                     item.obj(**{**arguments, "impl": implementation})
                 except BenchUsageError:
                     raise
-                except Exception as exception:
-                    result.setup_error = error_from(exception, None)
+                except Exception as exception:  # noqa: BLE001 - user code may raise anything
+                    result.setup_error = _error_from(exception)
                     result.failures += 1
                     raised.append((name, exception))
                     continue
@@ -240,7 +249,7 @@ class BenchSession:
                     )
                 result.is_async = self._last_call_async
                 args, kwargs = capture.call
-                calls.append(CallSpec(name, implementation, args, kwargs, result.is_async))
+                calls.append(_call_spec(name, implementation, args, kwargs, result.is_async))
                 returned[name] = capture.returned
 
             if spec.same_result and not raised:
@@ -275,13 +284,13 @@ class BenchSession:
                 benchmark.implementations.append(result)
                 try:
                     self.call_once(implementation, args, kwargs)
-                except Exception as exception:
-                    result.setup_error = error_from(exception, None)
+                except Exception as exception:  # noqa: BLE001 - user code may raise anything
+                    result.setup_error = _error_from(exception)
                     result.failures += 1
                     raised.append((name, exception))
                     continue
                 result.is_async = self._last_call_async
-                calls.append(CallSpec(name, implementation, args, kwargs, result.is_async))
+                calls.append(_call_spec(name, implementation, args, kwargs, result.is_async))
             if self.settings.enabled:
                 self._measure(benchmark, calls, loop)
 
@@ -311,6 +320,9 @@ class BenchSession:
     def _measure(
         self, benchmark: BenchmarkResult, calls: list[CallSpec], loop: asyncio.AbstractEventLoop
     ) -> None:
+        from .analysis import AnalysisSettings, analyse_benchmark, benchmark_rng
+        from .measure import RoundSettings, measure
+
         settings = self.settings
         round_settings = RoundSettings(
             rounds=settings.rounds,
@@ -356,6 +368,22 @@ class BenchSession:
             self.written.append(str(written))
 
 
+def _error_from(exception: BaseException) -> CallError:
+    return CallError(round=None, type=type(exception).__qualname__, message=str(exception))
+
+
+def _call_spec(
+    name: str,
+    implementation: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    is_async: bool,
+) -> CallSpec:
+    from .measure import CallSpec
+
+    return CallSpec(name, implementation, args, kwargs, is_async)
+
+
 async def _await(awaitable: Any) -> Any:
     return await awaitable
 
@@ -379,7 +407,7 @@ def _check_same_results(returned: dict[str, Any], baseline: str) -> None:
 def _equal(left: Any, right: Any) -> bool:
     try:
         return bool(left == right)
-    except Exception:  # noqa: BLE001 - an ambiguous __eq__ (numpy arrays) counts as unequal
+    except Exception:  # noqa: BLE001 - an __eq__ that raises (numpy arrays) counts as unequal
         return False
 
 
@@ -431,7 +459,7 @@ def environment() -> dict[str, Any]:
     """Describe the interpreter and machine, so a stored run says where it was measured."""
     import os
 
-    versions = {}
+    versions: dict[str, str | None] = {}
     for package in ("pytest", "numpy", "scipy"):
         try:
             versions[package] = metadata.version(package)

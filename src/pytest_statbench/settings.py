@@ -139,11 +139,11 @@ def parse_resamples(text: str) -> int:
 Parser = Callable[[str], Any]
 OPTIONS: list[tuple[str, str, Parser | None, str]] = [
     ("bench-rounds", "bench_rounds", parse_rounds,
-     f"rounds per benchmark; each round runs every implementation once "
-     f"in a shuffled order (default {DEFAULT_ROUNDS}, minimum {MIN_ROUNDS})"),
+     (f"rounds per benchmark; each round runs every implementation once "
+     f"in a shuffled order (default {DEFAULT_ROUNDS}, minimum {MIN_ROUNDS})")),
     ("bench-seed", "bench_seed", parse_seed,
-     "seed of the round-order shuffles and the bootstrap (default: drawn at random and "
-     "printed in the header)"),
+     ("seed of the round-order shuffles and the bootstrap (default: drawn at random and "
+     "printed in the header)")),
     ("bench-margin", "bench_margin", parse_margin,
      f"relative margin of the verdicts, as 0.05 or 5% (default {DEFAULT_MARGIN:g})"),
     ("bench-alpha", "bench_alpha", parse_alpha,
@@ -151,17 +151,17 @@ OPTIONS: list[tuple[str, str, Parser | None, str]] = [
     ("bench-min-win-rate", "bench_min_win_rate", parse_share,
      "fail the session when the share of comparisons won is below this, as 0.5 or 50%"),
     ("bench-min-improvement", "bench_min_improvement", parse_improvement,
-     "fail the session when the average time saved by the candidates is below this, "
-     "as 0.1 or 10%"),
+     ("fail the session when the average time saved by the candidates is below this, "
+     "as 0.1 or 10%")),
     ("bench-min-sample-time", "bench_min_sample_time", parse_seconds,
-     f"shortest duration of one sample; calls are looped until a sample lasts this long "
-     f"(default {DEFAULT_MIN_SAMPLE_TIME * 1000:g}ms)"),
+     (f"shortest duration of one sample; calls are looped until a sample lasts this long "
+     f"(default {DEFAULT_MIN_SAMPLE_TIME * 1000:g}ms)")),
     ("bench-warmup-time", "bench_warmup_time", parse_seconds,
-     f"warm-up duration per implementation before calibration "
-     f"(default {DEFAULT_WARMUP_TIME * 1000:g}ms)"),
+     (f"warm-up duration per implementation before calibration "
+     f"(default {DEFAULT_WARMUP_TIME * 1000:g}ms)")),
     ("bench-max-time", "bench_max_time", parse_seconds,
-     f"time budget of the rounds of one benchmark; fewer rounds are run to fit it, "
-     f"never fewer than {MIN_ROUNDS} (default {DEFAULT_MAX_TIME:g}s)"),
+     (f"time budget of the rounds of one benchmark; fewer rounds are run to fit it, "
+     f"never fewer than {MIN_ROUNDS} (default {DEFAULT_MAX_TIME:g}s)")),
     ("bench-resamples", "bench_resamples", parse_resamples,
      f"bootstrap resamples per confidence interval (default {DEFAULT_RESAMPLES})"),
     ("bench-json", "bench_json", None, "write the results as JSON to this path"),

@@ -60,16 +60,16 @@ def benchmark_lines(benchmark: dict[str, Any], confidence_level: float) -> list[
         expectation = comparison.get("expectation")
         if expectation and not expectation["met"]:
             lines.append((
-                f"    {comparison['candidate']}: expected {expectation['expect']}, "
-                f"got {comparison['verdict']}",
+                (f"    {comparison['candidate']}: expected {expectation['expect']}, "
+                f"got {comparison['verdict']}"),
                 {"red": True},
             ))
     anova = benchmark.get("anova")
     if anova and anova["status"] == "ok":
         lines.append((
-            f"    one-way ANOVA on log-times: F({anova['df_between']:.0f}, "
+            (f"    one-way ANOVA on log-times: F({anova['df_between']:.0f}, "
             f"{anova['df_within']:.0f}) = {anova['statistic']:.3g}, "
-            f"p {_p_clause(anova['p_value'])}, eta squared = {anova['eta_squared']:.3f}",
+            f"p {_p_clause(anova['p_value'])}, eta squared = {anova['eta_squared']:.3f}"),
             {},
         ))
     for note in benchmark.get("notes", []):
@@ -90,14 +90,14 @@ def summary_lines(run: dict[str, Any]) -> list[Line]:
 
     made = summary["comparisons"]
     lines.append((
-        f"win rate: {format_share(summary['win_rate'])} ({summary['wins']} of {made} "
-        f"comparisons better beyond the {settings['margin']:.0%} margin, Holm-adjusted)",
+        (f"win rate: {format_share(summary['win_rate'])} ({summary['wins']} of {made} "
+        f"comparisons better beyond the {settings['margin']:.0%} margin, Holm-adjusted)"),
         {},
     ))
     lines.append((
-        f"average improvement: {format_share(summary['average_improvement'])} "
+        (f"average improvement: {format_share(summary['average_improvement'])} "
         f"(geometric mean time ratio {format_ratio(summary['geometric_mean_ratio'])} "
-        f"over {made} comparisons)",
+        f"over {made} comparisons)"),
         {},
     ))
     counts = ", ".join(f"{count} {verdict}" for verdict, count in summary["verdicts"].items())
