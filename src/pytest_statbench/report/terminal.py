@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .format import format_interval, format_p_value, format_ratio, format_share, format_time
+from .format import format_interval, format_p_value, format_percent, format_ratio, format_time
 
 Line = tuple[str, dict[str, bool]]
 
@@ -90,12 +90,12 @@ def summary_lines(run: dict[str, Any]) -> list[Line]:
 
     made = summary["comparisons"]
     lines.append((
-        (f"win rate: {format_share(summary['win_rate'])} ({summary['wins']} of {made} "
+        (f"win rate: {format_percent(summary['win_rate'])} ({summary['wins']} of {made} "
         f"comparisons better beyond the {settings['margin']:.0%} margin, Holm-adjusted)"),
         {},
     ))
     lines.append((
-        (f"average improvement: {format_share(summary['average_improvement'])} "
+        (f"average improvement: {format_percent(summary['average_improvement'])} "
         f"(geometric mean time ratio {format_ratio(summary['geometric_mean_ratio'])} "
         f"over {made} comparisons)"),
         {},
