@@ -256,6 +256,7 @@ class Bench:
         Returns the comparison at once, so the test can assert on it. With ``expect`` set,
         an unmet expectation fails the test.
         """
+        __tracebackhide__ = True
         if not isinstance(implementations, Mapping):
             raise BenchUsageError(
                 f"bench.compare() takes a dict of name to callable, got "

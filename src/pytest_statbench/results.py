@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -322,6 +324,9 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
     """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
+    for parent in (folder, *folder.parents):
+        if parent.exists() and not parent.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, f"{parent} is a file, not a folder")
     folder.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
@@ -329,6 +334,9 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
+        # mkstemp creates the file readable by its owner only; a report gets the mode a new
+        # file would get under the umask, or keeps the mode of the file it replaces.
+        os.chmod(temporary, _file_mode(target))
         os.replace(temporary, target)
     except BaseException:
         try:
@@ -337,3 +345,13 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
             pass
         raise
     return target
+
+
+def _file_mode(target: Path) -> int:
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        pass
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

@@ -106,6 +106,12 @@ class BenchSession:
         spec = compare_spec(function)
         if spec is not None and function is not None:
             check_spec(spec, function)
+            if inspect.iscoroutinefunction(function):
+                raise BenchUsageError(
+                    f"@compare test {item.name} is an async def; pytest-statbench runs async "
+                    f"implementations on its own event loop, so write the test as a plain def "
+                    f"and keep the implementations async"
+                )
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
@@ -210,6 +216,7 @@ class BenchSession:
 
     def run_decorated(self, item: pytest.Function, spec: CompareSpec) -> None:
         """Run a @compare test: capture each implementation's call, then measure them."""
+        __tracebackhide__ = True
         bench = item.funcargs.get("bench")
         if not isinstance(bench, Bench):
             raise BenchUsageError(
@@ -259,7 +266,7 @@ class BenchSession:
 
         _raise_implementation_errors(raised)
         if self.settings.enabled:
-            _check_rounds(benchmark)
+            _check_measurement_errors(benchmark, {name for name, _ in raised})
             _check_expectation(benchmark)
 
     def run_fixture_comparison(
@@ -274,6 +281,7 @@ class BenchSession:
         expect: str | None,
     ) -> ComparisonResult:
         """Run ``bench.compare(...)``: call each implementation once, then measure them."""
+        __tracebackhide__ = True
         benchmark = self._new_benchmark(benchmark_id, nodeid, "fixture", baseline, expect)
         calls: list[CallSpec] = []
         raised: list[tuple[str, Exception]] = []
@@ -301,7 +309,7 @@ class BenchSession:
             comparisons={c.candidate: c for c in benchmark.comparisons},
         )
         if self.settings.enabled:
-            _check_rounds(benchmark)
+            _check_measurement_errors(benchmark, {name for name, _ in raised})
             _check_expectation(benchmark)
         return outcome
 
@@ -413,6 +421,7 @@ def _equal(left: Any, right: Any) -> bool:
 
 def _raise_implementation_errors(raised: list[tuple[str, Exception]]) -> None:
     """Re-raise what implementations raised before measurement, with their tracebacks."""
+    __tracebackhide__ = True
     if not raised:
         return
     if len(raised) == 1:
@@ -426,22 +435,37 @@ def _raise_implementation_errors(raised: list[tuple[str, Exception]]) -> None:
     raise ExceptionGroup(f"implementations {names} raised", [e for _, e in raised])
 
 
-def _check_rounds(benchmark: BenchmarkResult) -> None:
-    failing = [i for i in benchmark.implementations if i.errors and i.setup_error is None]
-    if not failing:
-        return
-    lines = [
-        f"{i.name!r} raised in {i.failures} of {benchmark.rounds} rounds, first in round "
-        f"{i.errors[0].round}: {i.errors[0].describe()}"
-        for i in failing
-    ]
-    raise BenchmarkFailed(
-        "implementations raised during the timed rounds; their failed samples are left out "
-        "of the statistics:\n  " + "\n  ".join(lines)
-    )
+def _check_measurement_errors(benchmark: BenchmarkResult, raised_before: set[str]) -> None:
+    """Fail the test when an implementation raised during warm-up or the timed rounds.
+
+    Errors from the test body were already re-raised with their tracebacks, so they are
+    skipped here by name.
+    """
+    __tracebackhide__ = True
+    lines = []
+    for implementation in benchmark.implementations:
+        if implementation.name in raised_before:
+            continue
+        if implementation.setup_error is not None:
+            lines.append(
+                f"{implementation.name!r} raised during warm-up and was not measured: "
+                f"{implementation.setup_error.describe()}"
+            )
+        elif implementation.errors:
+            first = implementation.errors[0]
+            lines.append(
+                f"{implementation.name!r} raised in {implementation.failures} of "
+                f"{benchmark.rounds} rounds, first in round {first.round}: {first.describe()}"
+            )
+    if lines:
+        raise BenchmarkFailed(
+            "implementations raised during the timed rounds or their warm-up; failed samples "
+            "are left out of the statistics:\n  " + "\n  ".join(lines)
+        )
 
 
 def _check_expectation(benchmark: BenchmarkResult) -> None:
+    __tracebackhide__ = True
     if benchmark.expect is None:
         return
     unmet = [c for c in benchmark.comparisons if c.expectation and not c.expectation["met"]]

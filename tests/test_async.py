@@ -1,0 +1,206 @@
+"""Acceptance tests of async implementations: they are awaited, timed to completion and run on
+one event loop per benchmark, and a benchmark inside a running event loop is rejected."""
+
+from __future__ import annotations
+
+import pytest
+from inner_run import output_of, read_json, run_bench, run_smoke
+
+# Async implementations that count how often their body runs. A coroutine that is created but
+# never awaited does not run its body, so the counts prove that the calls were awaited.
+COUNTED = """
+    import pytest
+    from pytest_statbench import compare
+
+    AWAITED = {"first": 0, "second": 0}
+
+    async def first():
+        AWAITED["first"] += 1
+        return 1
+
+    async def second():
+        AWAITED["second"] += 1
+        return 1
+"""
+
+
+def test_decorator_awaits_async_implementations(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_async_decorated=COUNTED
+        + """
+    @pytest.mark.benchmark
+    @compare(a=first, b=second, baseline="a")
+    def test_x(bench, impl):
+        assert bench(impl) == 1
+
+    # Marked so that --bench does not deselect this check. Each of the 10 rounds awaits every
+    # implementation at least once, after the one call of the test body.
+    @pytest.mark.benchmark
+    def test_awaited():
+        assert AWAITED["first"] >= 11, AWAITED
+        assert AWAITED["second"] >= 11, AWAITED
+    """
+    )
+
+    result = run_bench(pytester)
+
+    result.assert_outcomes(passed=2)
+
+
+def test_fixture_awaits_async_implementations(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_async_fixture=COUNTED
+        + """
+    @pytest.mark.benchmark
+    def test_x(bench):
+        bench.compare({"a": first, "b": second}, baseline="a")
+
+    @pytest.mark.benchmark
+    def test_awaited():
+        assert AWAITED["first"] >= 11, AWAITED
+        assert AWAITED["second"] >= 11, AWAITED
+    """
+    )
+
+    result = run_bench(pytester)
+
+    result.assert_outcomes(passed=2)
+
+
+def test_smoke_awaits_async_implementations_once(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_async_smoke=COUNTED
+        + """
+    @pytest.mark.benchmark
+    @compare(a=first, b=second, baseline="a")
+    def test_decorated(bench, impl):
+        bench(impl)
+
+    @pytest.mark.benchmark
+    def test_fixture(bench):
+        bench.compare({"a": first, "b": second}, baseline="a")
+
+    def test_awaited():
+        assert AWAITED == {"first": 2, "second": 2}
+    """
+    )
+
+    result = run_smoke(pytester)
+
+    result.assert_outcomes(passed=3)
+
+
+def test_async_time_covers_the_awaits(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_async_sleeps="""
+    import asyncio
+
+    import pytest
+    from pytest_statbench import compare
+
+    async def pause():
+        await asyncio.sleep(0.002)
+
+    async def sequential():
+        for _ in range(5):
+            await pause()
+
+    async def gathered():
+        await asyncio.gather(*(pause() for _ in range(5)))
+
+    @pytest.mark.benchmark
+    @compare(sequential=sequential, gathered=gathered, baseline="sequential")
+    def test_x(bench, impl):
+        bench(impl)
+    """
+    )
+
+    result = run_bench(pytester, "--bench-json=out.json")
+
+    assert result.ret == pytest.ExitCode.OK, output_of(result)
+    implementations = read_json(pytester.path / "out.json")["benchmarks"][0]["implementations"]
+    sequential = next(i for i in implementations if i["name"] == "sequential")
+    assert sequential["is_async"] is True, sequential
+    # Five sequential 2 ms sleeps take at least 10 ms; creating the coroutine takes about 1 µs.
+    assert sequential["median_time"] > 0.005, sequential
+
+
+def test_async_benchmark_uses_one_loop(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_async_loops="""
+    import asyncio
+
+    import pytest
+    from pytest_statbench import compare
+
+    # The loops themselves are kept, not their ids, so that a closed loop cannot pass its id on
+    # to a new one.
+    LOOPS = []
+
+    async def first():
+        LOOPS.append(asyncio.get_running_loop())
+
+    async def second():
+        LOOPS.append(asyncio.get_running_loop())
+
+    @pytest.mark.benchmark
+    @compare(a=first, b=second, baseline="a")
+    def test_x(bench, impl):
+        bench(impl)
+
+    @pytest.mark.benchmark
+    def test_one_loop():
+        assert len(LOOPS) > 2
+        assert len({id(loop) for loop in LOOPS}) == 1
+    """
+    )
+
+    result = run_bench(pytester)
+
+    result.assert_outcomes(passed=2)
+
+
+RUNNING_LOOP_MESSAGE = (
+    "BenchUsageError: pytest-statbench measures inside its own event loop, and this test "
+    "already runs one; write the benchmark test as a plain def, its implementations may still "
+    "be async"
+)
+
+
+def test_async_test_compare_is_rejected(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_async_test=COUNTED
+        + """
+    @pytest.mark.benchmark
+    @pytest.mark.asyncio
+    async def test_x(bench):
+        bench.compare({"a": first, "b": second}, baseline="a")
+    """
+    )
+
+    result = run_bench(pytester)
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([RUNNING_LOOP_MESSAGE])
+
+
+def test_async_decorated_test_is_rejected(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_async_decorated_test=COUNTED
+        + """
+    @pytest.mark.benchmark
+    @pytest.mark.asyncio
+    @compare(a=first, b=second, baseline="a")
+    async def test_x(bench, impl):
+        await bench(impl)
+    """
+    )
+
+    result = run_bench(pytester)
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([
+        "BenchUsageError: @compare test test_x is an async def; pytest-statbench runs async "
+        "implementations on its own event loop, so write the test as a plain def and keep the "
+        "implementations async"
+    ])
