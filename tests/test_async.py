@@ -200,7 +200,7 @@ def test_async_decorated_test_is_rejected(pytester: pytest.Pytester) -> None:
 
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([
-        "BenchUsageError: @compare test test_x is an async def; pytest-statbench runs async "
+        ("BenchUsageError: @compare test test_x is an async def; pytest-statbench runs async "
         "implementations on its own event loop, so write the test as a plain def and keep the "
-        "implementations async"
+        "implementations async")
     ])
