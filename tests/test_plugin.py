@@ -384,11 +384,11 @@ def test_raise_in_rounds_fails_test(pytester: pytest.Pytester) -> None:
 
     def flaky():
         # One 2 ms call outlasts the 1 ms warm-up and the 200 us sample time, so the warm-up
-        # and the calibration make one call each. Call 1 is the body's, calls 2 and 3 are the
-        # warm-up and the calibration, and the timed rounds start at call 4.
+        # makes one call and each of the five calibration trials one more. Call 1 is the
+        # body's, calls 2 to 7 are the warm-up and the calibration, and the rounds start at 8.
         CALLS.append(None)
         time.sleep(0.002)
-        if len(CALLS) > 3 and len(CALLS) % 3 == 0:
+        if len(CALLS) > 7 and len(CALLS) % 3 == 0:
             raise ValueError("every third call fails")
 
     def steady():

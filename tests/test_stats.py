@@ -688,3 +688,46 @@ def test_imports_nothing_from_pytest():
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
                 imported.add(node.module or "")
     assert not {name for name in imported if name.split(".")[0].startswith("pytest")}
+
+
+# Paired t-test.
+# Golden values: scipy.stats.ttest_rel([1.1, 2.3, 3.2, 4.8, 5.1], [1.0, 2.0, 3.5, 4.0, 4.6])
+# gives statistic 1.5096588248481382, pvalue 0.2056399589507091, df 4. By hand: the differences
+# (0.1, 0.3, -0.3, 0.8, 0.5) have mean 0.28 and standard deviation 0.41473 (n - 1 = 4), so
+# t = 0.28 / (0.41473 / sqrt(5)) = 1.50966.
+PAIRED_CANDIDATE = [1.1, 2.3, 3.2, 4.8, 5.1]
+PAIRED_BASELINE = [1.0, 2.0, 3.5, 4.0, 4.6]
+
+
+def test_paired_ttest_statistic() -> None:
+    result = pytest_statbench.stats.paired_ttest(PAIRED_CANDIDATE, PAIRED_BASELINE)
+    assert result.statistic == pytest.approx(1.5096588248481382, rel=1e-12)
+
+
+def test_paired_ttest_p_value() -> None:
+    result = pytest_statbench.stats.paired_ttest(PAIRED_CANDIDATE, PAIRED_BASELINE)
+    assert result.p_value == pytest.approx(0.2056399589507091, rel=1e-12)
+
+
+def test_paired_ttest_df_and_mean() -> None:
+    result = pytest_statbench.stats.paired_ttest(PAIRED_CANDIDATE, PAIRED_BASELINE)
+    assert result.df == 4.0
+    assert result.mean_difference == pytest.approx(0.28)
+
+
+def test_paired_ttest_drops_nan_pairs() -> None:
+    result = pytest_statbench.stats.paired_ttest(PAIRED_CANDIDATE + [math.nan], PAIRED_BASELINE + [9.0])
+    assert result.n_candidate == 5
+    assert result.statistic == pytest.approx(1.5096588248481382, rel=1e-12)
+
+
+def test_paired_ttest_constant_differences() -> None:
+    result = pytest_statbench.stats.paired_ttest([2.0, 3.0, 4.0], [1.0, 2.0, 3.0])
+    assert result.status == "insufficient-data"
+    assert result.reason == "the paired differences have zero variance"
+    assert math.isnan(result.p_value)
+
+
+def test_paired_ttest_length_mismatch() -> None:
+    with pytest.raises(ValueError, match="candidate has 3 values, baseline 2"):
+        pytest_statbench.stats.paired_ttest([1.0, 2.0, 3.0], [1.0, 2.0])

@@ -138,6 +138,14 @@ def compare_time(
         comparison.p_value = welch.p_value
         comparison.statistic = welch.statistic
         comparison.df = welch.df
+    if paired:
+        paired_test = stats.paired_ttest(
+            np.log(candidate_by_round),
+            np.log(baseline_by_round),
+            confidence_level=settings.confidence_level,
+        )
+        if paired_test.status == "ok":
+            comparison.p_value_paired = paired_test.p_value
     effect = stats.cohens_d(log_candidate, log_baseline)
     if effect.status == "ok":
         comparison.cohens_d = effect.value
@@ -201,13 +209,24 @@ def analyse_benchmark(benchmark: BenchmarkResult, settings: AnalysisSettings) ->
         )
 
 
+def primary_p_value(comparison: Comparison) -> float | None:
+    """Return the p-value that matches the interval: paired by round when rounds were paired."""
+    if comparison.p_value_paired is not None:
+        return comparison.p_value_paired
+    return comparison.p_value
+
+
 def adjust_session(benchmarks: list[BenchmarkResult]) -> None:
-    """Set Holm-adjusted p-values over every comparison of the session that has a p-value."""
-    comparisons = [c for b in benchmarks for c in b.comparisons if c.p_value is not None]
+    """Set Holm-adjusted p-values over every comparison of the session that has a p-value.
+
+    The adjusted value is that of the primary p-value, so a win (a better verdict that stays
+    significant after the correction) rests on the same pairing as the verdict's interval.
+    """
+    comparisons = [c for b in benchmarks for c in b.comparisons if primary_p_value(c) is not None]
     if not comparisons:
         return
-    adjusted = stats.holm(np.asarray([c.p_value for c in comparisons], dtype=float))
-    for comparison, value in zip(comparisons, adjusted):
+    adjusted = stats.holm(np.asarray([primary_p_value(c) for c in comparisons], dtype=float))
+    for comparison, value in zip(comparisons, adjusted, strict=True):
         comparison.p_value_holm = float(value)
 
 

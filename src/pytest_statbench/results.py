@@ -82,6 +82,7 @@ class Comparison:
     ci: tuple[float, float] | None = None
     ci_method: str | None = None
     p_value: float | None = None
+    p_value_paired: float | None = None
     p_value_holm: float | None = None
     statistic: float | None = None
     df: float | None = None
@@ -102,9 +103,10 @@ class Comparison:
                 f"time ratio {self.ratio:.3f} [{level} CI {self.ci[0]:.3f}, {self.ci[1]:.3f}]"
             )
         p_value = "n/a" if self.p_value is None else f"{self.p_value:.3g}"
+        paired = "" if self.p_value_paired is None else f", paired p = {self.p_value_paired:.3g}"
         return (
             f"{self.candidate} vs baseline {self.baseline}: {estimate}, "
-            f"verdict {self.verdict} ({self.reason}); Welch p = {p_value}; "
+            f"verdict {self.verdict} ({self.reason}); Welch p = {p_value}{paired}; "
             f"n = {self.n_candidate} and {self.n_baseline} samples, {self.n_pairs} paired rounds"
         )
 
@@ -226,6 +228,7 @@ def comparison_to_dict(comparison: Comparison) -> dict[str, Any]:
         "confidence_level": comparison.confidence_level,
         "ci_method": comparison.ci_method,
         "p_value": _finite(comparison.p_value),
+        "p_value_paired": _finite(comparison.p_value_paired),
         "p_value_holm": _finite(comparison.p_value_holm),
         "statistic": _finite(comparison.statistic),
         "df": _finite(comparison.df),

@@ -19,6 +19,9 @@ from typing import Any
 # after a misleadingly fast warm-up.
 MAX_LOOPS = 10_000_000
 
+# Trial samples of the calibration; each lasts about one sample, 2 ms by default.
+CALIBRATION_TRIALS = 5
+
 # A warm-up stops after this many calls even when warmup_time has not passed yet.
 MAX_WARMUP_CALLS = 100_000
 
@@ -110,16 +113,17 @@ def calibrate(
 ) -> int:
     """Choose calls per sample so one sample lasts at least ``min_sample_time`` seconds.
 
-    Starts from the warm-up estimate and corrects it with up to three trial samples, because
-    the warm-up of a fast function includes its first, slower calls.
+    Starts from the warm-up estimate, then runs a few trial samples and sizes the loop from the
+    fastest per-call time seen. The minimum is the estimate least disturbed by other processes,
+    so identical implementations get the same loop count even on a busy machine; differing
+    counts would give their samples different exposure to preemption.
     """
-    loops = _loops_for(per_call, min_sample_time)
-    for _ in range(3):
+    fastest = per_call
+    loops = _loops_for(fastest, min_sample_time)
+    for _ in range(CALIBRATION_TRIALS):
         sample = time_loop(call, loops, loop)
-        elapsed = sample.wall_ns / 1e9
-        if elapsed >= min_sample_time * 0.9 or loops >= MAX_LOOPS:
-            break
-        loops = _loops_for(max(elapsed, 1e-9) / loops, min_sample_time)
+        fastest = min(fastest, max(sample.wall_ns, 1) / sample.loops / 1e9)
+        loops = _loops_for(fastest, min_sample_time)
     return loops
 
 

@@ -16,7 +16,7 @@ from .results import (
     TTestResult,
 )
 from .summary import geometric_mean
-from .tests import one_way_anova, welch_ttest
+from .tests import one_way_anova, paired_ttest, welch_ttest
 
 __all__ = [
     "INSUFFICIENT_DATA",
@@ -30,6 +30,7 @@ __all__ = [
     "geometric_mean",
     "holm",
     "one_way_anova",
+    "paired_ttest",
     "ratio_interval",
     "welch_ttest",
 ]

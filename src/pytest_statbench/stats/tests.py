@@ -1,4 +1,4 @@
-"""Hypothesis tests: Welch's t-test and one-way ANOVA."""
+"""Hypothesis tests: Welch's and the paired t-test, and one-way ANOVA."""
 
 from __future__ import annotations
 
@@ -69,6 +69,64 @@ def welch_ttest(
         p_value=float(result.pvalue),
         df=float(result.df),
         mean_difference=float(np.mean(c) - np.mean(b)),
+        confidence_interval=(float(interval.low), float(interval.high)),
+        confidence_level=level,
+        n_candidate=int(c.size),
+        n_baseline=int(b.size),
+        status=OK,
+        reason=None,
+    )
+
+
+def paired_ttest(
+    candidate: ArrayLike, baseline: ArrayLike, *, confidence_level: float = 0.95
+) -> TTestResult:
+    """Two-sided paired t-test of candidate against baseline, entry i of each being one pair.
+
+    Uses ``scipy.stats.ttest_rel(candidate, baseline)``: a one-sample t-test of the differences
+    with n - 1 degrees of freedom. The confidence interval is that of the mean difference.
+    Pairs where either side is NaN are dropped. At least two pairs are needed, and differences
+    that are all equal (zero variance) give "insufficient-data".
+    """
+    level = check_confidence_level(confidence_level)
+    c = as_sample(candidate, "candidate")
+    b = as_sample(baseline, "baseline")
+    if c.size != b.size:
+        raise ValueError(
+            f"paired samples differ in length: candidate has {c.size} values, baseline "
+            f"{b.size}; pass one value per round on each side, NaN where a round failed"
+        )
+    keep = ~(np.isnan(c) | np.isnan(b))
+    c = c[keep]
+    b = b[keep]
+    differences = c - b
+    reason = first_reason(
+        too_few("pairs", differences.size),
+        infinite("candidate", c),
+        infinite("baseline", b),
+    )
+    if reason is None and constant(differences):
+        reason = "the paired differences have zero variance"
+    if reason is not None:
+        return TTestResult(
+            statistic=math.nan,
+            p_value=math.nan,
+            df=math.nan,
+            mean_difference=math.nan,
+            confidence_interval=(math.nan, math.nan),
+            confidence_level=level,
+            n_candidate=int(c.size),
+            n_baseline=int(b.size),
+            status=INSUFFICIENT_DATA,
+            reason=reason,
+        )
+    result = scipy.stats.ttest_rel(c, b)
+    interval = result.confidence_interval(confidence_level=level)
+    return TTestResult(
+        statistic=float(result.statistic),
+        p_value=float(result.pvalue),
+        df=float(result.df),
+        mean_difference=float(np.mean(differences)),
         confidence_interval=(float(interval.low), float(interval.high)),
         confidence_level=level,
         n_candidate=int(c.size),
