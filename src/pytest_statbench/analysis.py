@@ -68,6 +68,11 @@ def _unmeasured_reason(implementation: ImplementationResult, role: str) -> str |
             f"{role} {implementation.name!r} raised before the timed rounds: "
             f"{implementation.setup_error.describe()}"
         )
+    if any(time <= 0 for time in implementation.times):
+        return (
+            f"{role} {implementation.name!r} has samples of zero duration, below the timer's "
+            f"resolution; raise --bench-min-sample-time so each sample spans many calls"
+        )
     if len(implementation.times) < 2:
         detail = ""
         if implementation.errors:
