@@ -12,6 +12,7 @@ import pytest
 from .results import EXPECTATIONS, BenchmarkResult, Comparison
 
 if TYPE_CHECKING:
+    from .measure import Runner
     from .session import BenchSession
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,7 +54,7 @@ def validate_implementations(
                 f"{where}: implementation name {name!r} is not a non-empty string; "
                 f"name each implementation with a string"
             )
-        if not callable(implementation):
+        if not callable(implementation) and not is_code(implementation):
             raise BenchUsageError(
                 f"{where}: implementation {name!r} is {type(implementation).__name__} "
                 f"{implementation!r}, which is not callable; pass the function itself, "
@@ -67,6 +68,11 @@ def validate_implementations(
     if expect is not None and expect not in EXPECTATIONS:
         allowed = ", ".join(repr(value) for value in EXPECTATIONS)
         raise BenchUsageError(f"{where}: expect={expect!r} is not one of {allowed}")
+
+
+def is_code(implementation: object) -> bool:
+    """Return whether an implementation is a ``Code`` object, measured in a sandbox."""
+    return getattr(type(implementation), "__statbench_code__", False) is True
 
 
 def compare(
@@ -202,7 +208,7 @@ class Capture:
     def __init__(self, name: str, implementation: Callable[..., Any]) -> None:
         self.name = name
         self.implementation = implementation
-        self.call: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+        self.runner: Runner | None = None
         self.returned: Any = None
 
 
@@ -232,13 +238,14 @@ class Bench:
                 f"bench() got {_describe(implementation)}, not the implementation "
                 f"{capture.name!r}; pass impl itself: bench(impl, *args, **kwargs)"
             )
-        if capture.call is not None:
+        if capture.runner is not None:
             raise BenchUsageError(
                 f"bench(impl, ...) was called twice for implementation {capture.name!r}; "
                 f"a @compare test measures one call per implementation"
             )
-        capture.call = (args, kwargs)
-        capture.returned = self._session.call_once(implementation, args, kwargs)
+        capture.returned, capture.runner = self._session.call_once(
+            capture.name, implementation, args, kwargs
+        )
         return capture.returned
 
     def compare(

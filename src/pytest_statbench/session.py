@@ -24,6 +24,7 @@ from .api import (
     ComparisonResult,
     check_spec,
     compare_spec,
+    is_code,
 )
 from .results import (
     BenchmarkResult,
@@ -37,7 +38,7 @@ from .results import (
 from .settings import MIN_ROUNDS, Settings
 
 if TYPE_CHECKING:
-    from .measure import CallSpec
+    from .measure import Runner
 
 # numpy and scipy are imported where a measurement or an analysis starts, so that loading
 # the plugin costs pytest little when --bench is off.
@@ -64,7 +65,7 @@ class BenchSession:
         self.written: list[str] = []
         self.write_errors: list[str] = []
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._last_call_async = False
+        self._runners: list[Runner] = []
 
     # Hooks, in the order pytest calls them.
 
@@ -178,8 +179,12 @@ class BenchSession:
     # Running comparisons.
 
     @contextmanager
-    def _event_loop(self) -> Iterator[asyncio.AbstractEventLoop]:
-        """Provide one event loop for all async calls of one benchmark, then close it."""
+    def _benchmark_scope(self) -> Iterator[None]:
+        """Provide one event loop for the async calls of one benchmark; close it and the runners.
+
+        Every runner opened while the scope is active, a sandbox worker for example, is closed
+        when the scope ends, whether the benchmark passed, failed or was interrupted.
+        """
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -192,9 +197,16 @@ class BenchSession:
             )
         loop = asyncio.new_event_loop()
         self._loop = loop
+        self._runners = []
         try:
-            yield loop
+            yield
         finally:
+            for runner in self._runners:
+                try:
+                    runner.close()
+                except Exception:  # closing one runner must not skip the others
+                    logger.exception("closing the runner of %r failed", runner.name)
+            self._runners = []
             self._loop = None
             try:
                 loop.run_until_complete(loop.shutdown_asyncgens())
@@ -202,17 +214,35 @@ class BenchSession:
                 loop.close()
 
     def call_once(
-        self, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        """Call an implementation once, awaiting it on the benchmark's loop if it is async."""
+        self,
+        name: str,
+        implementation: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> tuple[Any, Runner]:
+        """Call an implementation once and return its value and the runner that measures it.
+
+        A callable runs in this process, awaited on the benchmark's loop if it returns an
+        awaitable; a ``Code`` implementation runs in a sandbox worker opened here.
+        """
         __tracebackhide__ = True
-        value = function(*args, **kwargs)
-        self._last_call_async = inspect.isawaitable(value)
-        if not self._last_call_async:
-            return value
-        if self._loop is None:
-            raise RuntimeError("an async implementation was called outside a benchmark")
-        return self._loop.run_until_complete(_await(value))
+        from .measure import CallSpec, InProcessRunner
+
+        if is_code(implementation):
+            from .sandbox import open_runner
+
+            runner = open_runner(name, implementation, args, kwargs, self.settings)
+            self._runners.append(runner)
+            return runner.call_once(), runner
+
+        value = implementation(*args, **kwargs)
+        is_async = inspect.isawaitable(value)
+        if is_async:
+            if self._loop is None:
+                raise RuntimeError("an async implementation was called outside a benchmark")
+            value = self._loop.run_until_complete(_await(value))
+        call = CallSpec(name, implementation, args, kwargs, is_async)
+        return value, InProcessRunner(call, self._loop)
 
     def run_decorated(self, item: pytest.Function, spec: CompareSpec) -> None:
         """Run a @compare test: capture each implementation's call, then measure them."""
@@ -228,11 +258,11 @@ class BenchSession:
 
         benchmark = self._new_benchmark(item.nodeid, item.nodeid, "decorator", spec.baseline,
                                         spec.expect)
-        calls: list[CallSpec] = []
+        runners: list[Runner] = []
         returned: dict[str, Any] = {}
         raised: list[tuple[str, Exception]] = []
 
-        with self._event_loop() as loop:
+        with self._benchmark_scope():
             for name, implementation in spec.implementations.items():
                 result = ImplementationResult(name=name, qualname=_qualname(implementation))
                 benchmark.implementations.append(result)
@@ -249,20 +279,19 @@ class BenchSession:
                     continue
                 finally:
                     bench._capture = None
-                if capture.call is None:
+                if capture.runner is None:
                     raise BenchUsageError(
                         f"the body of {item.name} did not call bench(impl, ...) for "
                         f"implementation {name!r}; call bench(impl, *args) once in the body"
                     )
-                result.is_async = self._last_call_async
-                args, kwargs = capture.call
-                calls.append(_call_spec(name, implementation, args, kwargs, result.is_async))
+                result.is_async = capture.runner.is_async
+                runners.append(capture.runner)
                 returned[name] = capture.returned
 
             if spec.same_result and not raised:
                 _check_same_results(returned, spec.baseline)
             if self.settings.enabled:
-                self._measure(benchmark, calls, loop)
+                self._measure(benchmark, runners)
 
         _raise_implementation_errors(raised)
         if self.settings.enabled:
@@ -283,24 +312,24 @@ class BenchSession:
         """Run ``bench.compare(...)``: call each implementation once, then measure them."""
         __tracebackhide__ = True
         benchmark = self._new_benchmark(benchmark_id, nodeid, "fixture", baseline, expect)
-        calls: list[CallSpec] = []
+        runners: list[Runner] = []
         raised: list[tuple[str, Exception]] = []
 
-        with self._event_loop() as loop:
+        with self._benchmark_scope():
             for name, implementation in implementations.items():
                 result = ImplementationResult(name=name, qualname=_qualname(implementation))
                 benchmark.implementations.append(result)
                 try:
-                    self.call_once(implementation, args, kwargs)
+                    _, runner = self.call_once(name, implementation, args, kwargs)
                 except Exception as exception:  # noqa: BLE001 - user code may raise anything
                     result.setup_error = _error_from(exception)
                     result.failures += 1
                     raised.append((name, exception))
                     continue
-                result.is_async = self._last_call_async
-                calls.append(_call_spec(name, implementation, args, kwargs, result.is_async))
+                result.is_async = runner.is_async
+                runners.append(runner)
             if self.settings.enabled:
-                self._measure(benchmark, calls, loop)
+                self._measure(benchmark, runners)
 
         _raise_implementation_errors(raised)
         outcome = ComparisonResult(
@@ -325,9 +354,7 @@ class BenchSession:
             rounds_requested=self.settings.rounds,
         )
 
-    def _measure(
-        self, benchmark: BenchmarkResult, calls: list[CallSpec], loop: asyncio.AbstractEventLoop
-    ) -> None:
+    def _measure(self, benchmark: BenchmarkResult, runners: list[Runner]) -> None:
         from .analysis import AnalysisSettings, analyse_benchmark, benchmark_rng
         from .measure import RoundSettings, measure
 
@@ -341,7 +368,7 @@ class BenchSession:
         )
         results = {i.name: i for i in benchmark.implementations}
         rng = benchmark_rng(settings.seed, benchmark.id, stream=0)
-        benchmark.rounds, notes = measure(calls, results, round_settings, rng, loop)
+        benchmark.rounds, notes = measure(runners, results, round_settings, rng)
         benchmark.notes.extend(notes)
         analyse_benchmark(
             benchmark,
@@ -378,18 +405,6 @@ class BenchSession:
 
 def _error_from(exception: BaseException) -> CallError:
     return CallError(round=None, type=type(exception).__qualname__, message=str(exception))
-
-
-def _call_spec(
-    name: str,
-    implementation: Callable[..., Any],
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    is_async: bool,
-) -> CallSpec:
-    from .measure import CallSpec
-
-    return CallSpec(name, implementation, args, kwargs, is_async)
 
 
 async def _await(awaitable: Any) -> Any:

@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 from .rounds import RoundSettings, error_from, measure
-from .timing import CallSpec
+from .runner import InProcessRunner, RemoteCallError, Runner
+from .timing import CallSpec, Sample
 
-__all__ = ["CallSpec", "RoundSettings", "error_from", "measure"]
+__all__ = [
+    "CallSpec",
+    "InProcessRunner",
+    "RemoteCallError",
+    "RoundSettings",
+    "Runner",
+    "Sample",
+    "error_from",
+    "measure",
+]

@@ -7,16 +7,15 @@ implementation alike and the samples of one round can be paired.
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import math
-import tracemalloc
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..results import CallError, ImplementationResult
-from .timing import CallSpec, calibrate, time_loop, warm_up
+from .runner import RemoteCallError, Runner
+from .timing import calibrate, warm_up
 
 
 @dataclass(frozen=True)
@@ -29,15 +28,16 @@ class RoundSettings:
 
 
 def error_from(exception: BaseException, round_index: int | None) -> CallError:
+    if isinstance(exception, RemoteCallError):
+        return CallError(round=round_index, type=exception.type_name, message=exception.message)
     return CallError(round=round_index, type=type(exception).__qualname__, message=str(exception))
 
 
 def measure(
-    calls: list[CallSpec],
+    runners: list[Runner],
     results: dict[str, ImplementationResult],
     settings: RoundSettings,
     rng: np.random.Generator,
-    loop: asyncio.AbstractEventLoop | None,
 ) -> tuple[int, list[str]]:
     """Warm up, calibrate and run the rounds; fill ``results`` and return (rounds, notes).
 
@@ -45,19 +45,19 @@ def measure(
     an exception in a round marks only that sample as failed.
     """
     notes: list[str] = []
-    active: list[CallSpec] = []
+    active: list[Runner] = []
     round_cost = 0.0
 
-    for call in calls:
-        result = results[call.name]
+    for runner in runners:
+        result = results[runner.name]
         try:
-            per_call = warm_up(call, settings.warmup_time, loop)
-            result.loops = calibrate(call, per_call, settings.min_sample_time, loop)
+            per_call = warm_up(runner, settings.warmup_time)
+            result.loops = calibrate(runner, per_call, settings.min_sample_time)
         except Exception as exception:  # noqa: BLE001 - user code may raise anything
             result.setup_error = error_from(exception, None)
             result.failures += 1
             continue
-        active.append(call)
+        active.append(runner)
         round_cost += max(per_call * result.loops, settings.min_sample_time)
 
     rounds = _rounds_within_budget(settings, round_cost)
@@ -77,10 +77,10 @@ def measure(
         gc.collect(1)
         order = rng.permutation(len(active))
         for position, index in enumerate(order):
-            call = active[int(index)]
-            result = results[call.name]
+            runner = active[int(index)]
+            result = results[runner.name]
             try:
-                sample = time_loop(call, result.loops, loop)
+                sample = runner.time(result.loops)
             except Exception as exception:  # noqa: BLE001 - user code may raise anything
                 result.calls += result.loops
                 result.record_error(error_from(exception, round_index))
@@ -91,8 +91,8 @@ def measure(
             result.times.append(sample.wall_ns / sample.loops / 1e9)
             result.cpu_times.append(sample.cpu_ns / sample.loops / 1e9)
 
-    for call in active:
-        results[call.name].peak_memory = peak_memory(call, loop)
+    for runner in active:
+        results[runner.name].peak_memory = runner.peak_memory()
 
     return rounds, notes
 
@@ -102,25 +102,3 @@ def _rounds_within_budget(settings: RoundSettings, round_cost: float) -> int:
         return settings.rounds
     affordable = math.floor(settings.max_time / round_cost)
     return max(settings.min_rounds, min(settings.rounds, affordable))
-
-
-def peak_memory(call: CallSpec, loop: asyncio.AbstractEventLoop | None) -> int | None:
-    """Return the peak bytes Python allocates during one call, or None if the call raises.
-
-    Runs after the timed rounds because tracemalloc slows every allocation.
-    """
-    already_tracing = tracemalloc.is_tracing()
-    if not already_tracing:
-        tracemalloc.start()
-    try:
-        gc.collect()
-        tracemalloc.reset_peak()
-        before, _ = tracemalloc.get_traced_memory()
-        time_loop(call, 1, loop)
-        _, peak = tracemalloc.get_traced_memory()
-    except Exception:  # noqa: BLE001 - a failure here is already recorded by the rounds
-        return None
-    finally:
-        if not already_tracing:
-            tracemalloc.stop()
-    return max(0, peak - before)

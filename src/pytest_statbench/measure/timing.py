@@ -13,7 +13,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 # Upper bound of calls per sample, so a near-empty function cannot make one sample run for long
 # after a misleadingly fast warm-up.
@@ -85,7 +85,13 @@ def time_loop(call: CallSpec, loops: int, loop: asyncio.AbstractEventLoop | None
     return _time_sync(call, loops)
 
 
-def warm_up(call: CallSpec, warmup_time: float, loop: asyncio.AbstractEventLoop | None) -> float:
+class TimesLoops(Protocol):
+    """Anything that can time a loop of calls: an in-process runner or a sandboxed one."""
+
+    def time(self, loops: int) -> Sample: ...
+
+
+def warm_up(runner: TimesLoops, warmup_time: float) -> float:
     """Call the implementation for about ``warmup_time`` seconds; return seconds per call.
 
     The calls run in growing batches, so the clock is read rarely for fast functions and a
@@ -96,7 +102,7 @@ def warm_up(call: CallSpec, warmup_time: float, loop: asyncio.AbstractEventLoop 
     elapsed_ns = 0
     batch = 1
     while True:
-        sample = time_loop(call, batch, loop)
+        sample = runner.time(batch)
         calls += batch
         elapsed_ns += sample.wall_ns
         if elapsed_ns >= budget_ns or calls >= MAX_WARMUP_CALLS:
@@ -105,12 +111,7 @@ def warm_up(call: CallSpec, warmup_time: float, loop: asyncio.AbstractEventLoop 
     return max(elapsed_ns, 1) / calls / 1e9
 
 
-def calibrate(
-    call: CallSpec,
-    per_call: float,
-    min_sample_time: float,
-    loop: asyncio.AbstractEventLoop | None,
-) -> int:
+def calibrate(runner: TimesLoops, per_call: float, min_sample_time: float) -> int:
     """Choose calls per sample so one sample lasts at least ``min_sample_time`` seconds.
 
     Starts from the warm-up estimate, then runs a few trial samples and sizes the loop from the
@@ -121,7 +122,7 @@ def calibrate(
     fastest = per_call
     loops = _loops_for(fastest, min_sample_time)
     for _ in range(CALIBRATION_TRIALS):
-        sample = time_loop(call, loops, loop)
+        sample = runner.time(loops)
         fastest = min(fastest, max(sample.wall_ns, 1) / sample.loops / 1e9)
         loops = _loops_for(fastest, min_sample_time)
     return loops
