@@ -219,6 +219,14 @@ def test_mistake_shows_message_only(pytester: pytest.Pytester, mistake: Mistake,
             "--bench-min-sample-time=-1",
             "argument --bench-min-sample-time: '-1' is not a positive duration",
         ),
+        (
+            "--bench-sandbox=docker",
+            "argument --bench-sandbox: 'docker' is not a sandbox backend; use one of local, e2b",
+        ),
+        (
+            "--bench-sandbox-memory=1MiB",
+            "argument --bench-sandbox-memory: '1MiB' is below 16MiB, too little to start Python",
+        ),
     ],
 )
 def test_invalid_option_is_usage_error(
@@ -241,6 +249,14 @@ def test_invalid_ini_value_is_usage_error(pytester: pytest.Pytester) -> None:
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR, output_of(result)
     result.stderr.fnmatch_lines(["ERROR: ini option bench_rounds: 'many' is not a whole number"])
+
+
+def test_help_lists_every_option(pytester: pytest.Pytester) -> None:
+    # argparse formats help text with %, so an unescaped "5%" would crash --help.
+    result = pytester.runpytest("--help", "-p", "no:benchmark")
+
+    assert result.ret == pytest.ExitCode.OK, output_of(result)
+    result.stdout.fnmatch_lines(["*--bench-margin=MARGIN*", "*as 0.05 or 5% (default*"])
 
 
 # --- report paths ---------------------------------------------------------------------------

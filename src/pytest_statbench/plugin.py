@@ -45,7 +45,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             default=None,
             type=_argparse_type(parse) if parse is not None else str,
             metavar=ini_key.removeprefix("bench_").upper(),
-            help=help_text,
+            # argparse expands %-placeholders in help text, so a literal percent sign is doubled.
+            help=help_text.replace("%", "%%"),
         )
         parser.addini(ini_key, help=help_text, default=None)
 
@@ -86,6 +87,9 @@ def _read_settings(config: pytest.Config) -> Settings:
         "bench_resamples": "bootstrap_resamples",
         "bench_json": "json_path",
         "bench_html": "html_path",
+        "bench_sandbox": "sandbox",
+        "bench_sandbox_timeout": "sandbox_timeout",
+        "bench_sandbox_memory": "sandbox_memory",
     }
     changes = {field: values[key] for key, field in mapping.items() if key in values}
     return dataclasses.replace(settings, **changes)

@@ -15,6 +15,10 @@ DEFAULT_MAX_TIME = 20.0
 DEFAULT_MARGIN = 0.05
 DEFAULT_ALPHA = 0.05
 DEFAULT_RESAMPLES = 2000
+DEFAULT_SANDBOX = "local"
+SANDBOX_BACKENDS = ("local", "e2b")
+DEFAULT_SANDBOX_TIMEOUT = 60.0
+DEFAULT_SANDBOX_MEMORY = 2 * 1024**3
 
 # Fewer rounds than this leave the bootstrap interval too coarse to support any verdict,
 # so --bench-max-time never cuts a benchmark below it.
@@ -39,6 +43,9 @@ class Settings:
     min_improvement: float | None = None
     json_path: str | None = None
     html_path: str | None = None
+    sandbox: str = DEFAULT_SANDBOX
+    sandbox_timeout: float = DEFAULT_SANDBOX_TIMEOUT
+    sandbox_memory: int = DEFAULT_SANDBOX_MEMORY
 
     @property
     def confidence_level(self) -> float:
@@ -92,7 +99,9 @@ def parse_seconds(text: str) -> float:
     return value
 
 
-def parse_fraction(text: str, *, low: float = 0.0, high: float = 1.0, open_low: bool = False) -> float:
+def parse_fraction(
+    text: str, *, low: float = 0.0, high: float = 1.0, open_low: bool = False
+) -> float:
     """Parse a share given as a fraction (``0.05``) or a percentage (``5%``)."""
     raw = str(text).strip()
     scale = 1.0
@@ -125,6 +134,38 @@ def parse_share(text: str) -> float:
 def parse_improvement(text: str) -> float:
     # A negative minimum improvement is a tolerated slowdown, for example -5%.
     return parse_fraction(text, low=-1.0, high=1.0)
+
+
+def parse_sandbox(text: str) -> str:
+    value = str(text).strip().lower()
+    if value not in SANDBOX_BACKENDS:
+        allowed = ", ".join(SANDBOX_BACKENDS)
+        raise ValueError(f"{text!r} is not a sandbox backend; use one of {allowed}")
+    return value
+
+
+def parse_bytes(text: str) -> int:
+    """Parse a size such as ``512MiB``, ``2GiB``, ``2G`` or a number of bytes."""
+    raw = str(text).strip()
+    units = {
+        "kib": 1024, "mib": 1024**2, "gib": 1024**3,
+        "kb": 1000, "mb": 1000**2, "gb": 1000**3,
+        "k": 1024, "m": 1024**2, "g": 1024**3, "b": 1,
+    }
+    scale = 1
+    lowered = raw.lower()
+    for suffix in sorted(units, key=len, reverse=True):
+        if lowered.endswith(suffix):
+            raw = raw[: -len(suffix)].strip()
+            scale = units[suffix]
+            break
+    try:
+        value = float(raw) * scale
+    except ValueError:
+        raise ValueError(f"{text!r} is not a size such as 512MiB or 2GiB") from None
+    if not math.isfinite(value) or value < 16 * 1024**2:
+        raise ValueError(f"{text!r} is below 16MiB, too little to start Python")
+    return int(value)
 
 
 def parse_rounds(text: str) -> int:
@@ -164,6 +205,14 @@ OPTIONS: list[tuple[str, str, Parser | None, str]] = [
      f"never fewer than {MIN_ROUNDS} (default {DEFAULT_MAX_TIME:g}s)")),
     ("bench-resamples", "bench_resamples", parse_resamples,
      f"bootstrap resamples per confidence interval (default {DEFAULT_RESAMPLES})"),
+    ("bench-sandbox", "bench_sandbox", parse_sandbox,
+     (f"backend that runs Code implementations: {' or '.join(SANDBOX_BACKENDS)} "
+     f"(default {DEFAULT_SANDBOX})")),
+    ("bench-sandbox-timeout", "bench_sandbox_timeout", parse_seconds,
+     (f"wall-clock limit of one request to a sandbox; the worker is killed when it passes "
+     f"(default {DEFAULT_SANDBOX_TIMEOUT:g}s)")),
+    ("bench-sandbox-memory", "bench_sandbox_memory", parse_bytes,
+     "address-space limit of a local sandbox worker, as 512MiB or 2GiB (default 2GiB)"),
     ("bench-json", "bench_json", None, "write the results as JSON to this path"),
     ("bench-html", "bench_html", None, "write an HTML report to this path"),
 ]
