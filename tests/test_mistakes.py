@@ -253,6 +253,7 @@ def test_invalid_ini_value_is_usage_error(pytester: pytest.Pytester) -> None:
 
 def test_help_lists_every_option(pytester: pytest.Pytester) -> None:
     # argparse formats help text with %, so an unescaped "5%" would crash --help.
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     result = pytester.runpytest("--help", "-p", "no:benchmark")
 
     assert result.ret == pytest.ExitCode.OK, output_of(result)

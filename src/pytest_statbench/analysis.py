@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from .results import (
     Comparison,
     Gate,
     ImplementationResult,
+    NoiseFloor,
     SessionSummary,
 )
 
@@ -32,6 +33,8 @@ class AnalysisSettings:
     alpha: float
     resamples: int
     seed: int
+    # "off", "report" (measure the noise floor) or "margin" (also widen the margin to it).
+    aa: str = "off"
 
     @property
     def confidence_level(self) -> float:
@@ -184,14 +187,26 @@ def expectation_met(comparison: Comparison, expect: str) -> bool:
 
 
 def analyse_benchmark(benchmark: BenchmarkResult, settings: AnalysisSettings) -> None:
-    """Fill the comparisons and the ANOVA of one measured benchmark."""
+    """Fill the noise floor, the comparisons and the ANOVA of one measured benchmark."""
     rng = benchmark_rng(settings.seed, benchmark.id, stream=1)
     baseline = benchmark.implementation(benchmark.baseline)
+
+    margin = settings.margin
+    if benchmark.aa_copy is not None:
+        benchmark.noise_floor = noise_floor(
+            benchmark.implementation(benchmark.aa_copy), baseline, benchmark.rounds, settings, rng
+        )
+        floor = benchmark.noise_floor.floor
+        if settings.aa == "margin" and floor is not None and floor > margin:
+            margin = floor
+            benchmark.noise_floor.used_as_margin = True
+    comparison_settings = replace(settings, margin=margin)
+
     benchmark.comparisons = []
     for candidate in benchmark.implementations:
-        if candidate.name == benchmark.baseline:
+        if candidate.name in (benchmark.baseline, benchmark.aa_copy):
             continue
-        comparison = compare_time(candidate, baseline, benchmark.rounds, settings, rng)
+        comparison = compare_time(candidate, baseline, benchmark.rounds, comparison_settings, rng)
         if benchmark.expect is not None:
             comparison.expectation = {
                 "expect": benchmark.expect,
@@ -199,8 +214,9 @@ def analyse_benchmark(benchmark: BenchmarkResult, settings: AnalysisSettings) ->
             }
         benchmark.comparisons.append(comparison)
 
-    if len(benchmark.implementations) >= 3:
-        groups = [np.log(np.asarray(i.times)) for i in benchmark.implementations if i.times]
+    measured = [i for i in benchmark.implementations if i.name != benchmark.aa_copy]
+    if len(measured) >= 3:
+        groups = [np.log(np.asarray(i.times)) for i in measured if i.times]
         anova = stats.one_way_anova(groups)
         ok = anova.status == "ok"
         benchmark.anova = AnovaSummary(
@@ -212,6 +228,26 @@ def analyse_benchmark(benchmark: BenchmarkResult, settings: AnalysisSettings) ->
             status=anova.status,
             reason=anova.reason,
         )
+
+
+def noise_floor(
+    copy: ImplementationResult,
+    baseline: ImplementationResult,
+    rounds: int,
+    settings: AnalysisSettings,
+    rng: np.random.Generator,
+) -> NoiseFloor:
+    """Compare the baseline with a copy of itself measured in the same rounds.
+
+    The true ratio is 1, so the interval's furthest end from 1 is the smallest relative
+    difference this benchmark can tell apart from noise: its noise floor.
+    """
+    comparison = compare_time(copy, baseline, rounds, settings, rng)
+    if comparison.ci is None:
+        return NoiseFloor(copy.name, None, None, None, False, comparison.reason)
+    low, high = comparison.ci
+    floor = max(high - 1.0, 1.0 - low, 0.0)
+    return NoiseFloor(copy.name, comparison.ratio, (low, high), floor, False)
 
 
 def primary_p_value(comparison: Comparison) -> float | None:

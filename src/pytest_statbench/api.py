@@ -210,6 +210,7 @@ class Capture:
         self.implementation = implementation
         self.runner: Runner | None = None
         self.returned: Any = None
+        self.arguments: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
 
 
 class Bench:
@@ -243,6 +244,7 @@ class Bench:
                 f"bench(impl, ...) was called twice for implementation {capture.name!r}; "
                 f"a @compare test measures one call per implementation"
             )
+        capture.arguments = (args, kwargs)
         capture.returned, capture.runner = self._session.call_once(
             capture.name, implementation, args, kwargs
         )

@@ -39,10 +39,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "benchmark tests call each implementation once as a smoke test",
     )
     for option, ini_key, parse, help_text in OPTIONS:
+        # --bench-aa may be given without a value, which means "report".
+        optional_value = {"nargs": "?", "const": "report"} if ini_key == "bench_aa" else {}
         group.addoption(
             f"--{option}",
             dest=ini_key,
             default=None,
+            **optional_value,
             type=_argparse_type(parse) if parse is not None else str,
             metavar=ini_key.removeprefix("bench_").upper(),
             # argparse expands %-placeholders in help text, so a literal percent sign is doubled.
@@ -87,6 +90,7 @@ def _read_settings(config: pytest.Config) -> Settings:
         "bench_resamples": "bootstrap_resamples",
         "bench_json": "json_path",
         "bench_html": "html_path",
+        "bench_aa": "aa",
         "bench_sandbox": "sandbox",
         "bench_sandbox_timeout": "sandbox_timeout",
         "bench_sandbox_memory": "sandbox_memory",

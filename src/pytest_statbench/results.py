@@ -112,6 +112,30 @@ class Comparison:
 
 
 @dataclass
+class Diagnostic:
+    """A sign of noise in a benchmark's samples; implementation is None for the whole benchmark."""
+
+    implementation: str | None
+    kind: str
+    message: str
+    remedy: str
+    # The measured value in a few characters, for lists such as "'json' 65%".
+    detail: str = ""
+
+
+@dataclass
+class NoiseFloor:
+    """The baseline measured against a copy of itself in the same rounds (A/A)."""
+
+    copy: str
+    ratio: float | None
+    ci: tuple[float, float] | None
+    floor: float | None
+    used_as_margin: bool
+    reason: str | None = None
+
+
+@dataclass
 class AnovaSummary:
     statistic: float | None
     p_value: float | None
@@ -137,6 +161,10 @@ class BenchmarkResult:
     notes: list[str] = field(default_factory=list)
     comparisons: list[Comparison] = field(default_factory=list)
     anova: AnovaSummary | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Name of the A/A copy of the baseline among the implementations, when --bench-aa is on.
+    aa_copy: str | None = None
+    noise_floor: NoiseFloor | None = None
 
     def implementation(self, name: str) -> ImplementationResult:
         for implementation in self.implementations:
@@ -267,6 +295,30 @@ def benchmark_to_dict(benchmark: BenchmarkResult) -> dict[str, Any]:
         "implementations": [implementation_to_dict(i) for i in benchmark.implementations],
         "comparisons": [comparison_to_dict(c) for c in benchmark.comparisons],
         "anova": anova,
+        "diagnostics": [
+            {
+                "implementation": d.implementation,
+                "kind": d.kind,
+                "message": d.message,
+                "remedy": d.remedy,
+                "detail": d.detail,
+            }
+            for d in benchmark.diagnostics
+        ],
+        "noise_floor": _noise_floor_to_dict(benchmark.noise_floor),
+    }
+
+
+def _noise_floor_to_dict(noise_floor: NoiseFloor | None) -> dict[str, Any] | None:
+    if noise_floor is None:
+        return None
+    return {
+        "copy": noise_floor.copy,
+        "ratio": _finite(noise_floor.ratio),
+        "ci": None if noise_floor.ci is None else _finite_list(list(noise_floor.ci)),
+        "floor": _finite(noise_floor.floor),
+        "used_as_margin": noise_floor.used_as_margin,
+        "reason": noise_floor.reason,
     }
 
 

@@ -139,9 +139,11 @@ class BenchSession:
         if not self.settings.enabled:
             return
         from .analysis import adjust_session, summarise
+        from .diagnostics import diagnose_rounds
 
         settings = self.settings
         adjust_session(self.benchmarks)
+        diagnose_rounds(self.benchmarks, settings.alpha)
         self.summary = summarise(
             self.benchmarks,
             alpha=settings.alpha,
@@ -261,6 +263,7 @@ class BenchSession:
         runners: list[Runner] = []
         returned: dict[str, Any] = {}
         raised: list[tuple[str, Exception]] = []
+        baseline_arguments: tuple[tuple[Any, ...], dict[str, Any]] | None = None
 
         with self._benchmark_scope():
             for name, implementation in spec.implementations.items():
@@ -287,10 +290,17 @@ class BenchSession:
                 result.is_async = capture.runner.is_async
                 runners.append(capture.runner)
                 returned[name] = capture.returned
+                if name == spec.baseline:
+                    baseline_arguments = capture.arguments
 
             if spec.same_result and not raised:
                 _check_same_results(returned, spec.baseline)
             if self.settings.enabled:
+                if baseline_arguments is not None:
+                    args, kwargs = baseline_arguments
+                    self._add_aa_copy(
+                        benchmark, spec.implementations[spec.baseline], args, kwargs, runners
+                    )
                 self._measure(benchmark, runners)
 
         _raise_implementation_errors(raised)
@@ -329,6 +339,8 @@ class BenchSession:
                 result.is_async = runner.is_async
                 runners.append(runner)
             if self.settings.enabled:
+                if not any(name == baseline for name, _ in raised):
+                    self._add_aa_copy(benchmark, implementations[baseline], args, kwargs, runners)
                 self._measure(benchmark, runners)
 
         _raise_implementation_errors(raised)
@@ -354,8 +366,42 @@ class BenchSession:
             rounds_requested=self.settings.rounds,
         )
 
+    def _add_aa_copy(
+        self,
+        benchmark: BenchmarkResult,
+        implementation: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        runners: list[Runner],
+    ) -> None:
+        """Add a copy of the baseline to the rounds when --bench-aa is on.
+
+        The copy runs through its own runner (its own worker for Code), so it shares nothing
+        with the baseline but the rounds; any difference between the two is noise.
+        """
+        if self.settings.aa == "off":
+            return
+        names = {i.name for i in benchmark.implementations}
+        copy = f"{benchmark.baseline} (A/A copy)"
+        while copy in names:
+            copy += "'"
+        result = ImplementationResult(name=copy, qualname=_qualname(implementation))
+        try:
+            _, runner = self.call_once(copy, implementation, args, kwargs)
+        except Exception as exception:  # noqa: BLE001 - the baseline itself already ran
+            benchmark.notes.append(
+                f"the A/A copy of the baseline raised and was left out: "
+                f"{_error_from(exception).describe()}"
+            )
+            return
+        result.is_async = runner.is_async
+        benchmark.implementations.append(result)
+        benchmark.aa_copy = copy
+        runners.append(runner)
+
     def _measure(self, benchmark: BenchmarkResult, runners: list[Runner]) -> None:
         from .analysis import AnalysisSettings, analyse_benchmark, benchmark_rng
+        from .diagnostics import diagnose_benchmark
         from .measure import RoundSettings, measure
 
         settings = self.settings
@@ -377,8 +423,10 @@ class BenchSession:
                 alpha=settings.alpha,
                 resamples=settings.bootstrap_resamples,
                 seed=settings.seed,
+                aa=settings.aa,
             ),
         )
+        benchmark.diagnostics.extend(diagnose_benchmark(benchmark, settings.margin))
         self.benchmarks.append(benchmark)
         logger.info("measured %s in %d rounds", benchmark.id, benchmark.rounds)
 

@@ -43,6 +43,7 @@ class Settings:
     min_improvement: float | None = None
     json_path: str | None = None
     html_path: str | None = None
+    aa: str = "off"
     sandbox: str = DEFAULT_SANDBOX
     sandbox_timeout: float = DEFAULT_SANDBOX_TIMEOUT
     sandbox_memory: int = DEFAULT_SANDBOX_MEMORY
@@ -136,6 +137,16 @@ def parse_improvement(text: str) -> float:
     return parse_fraction(text, low=-1.0, high=1.0)
 
 
+AA_MODES = ("off", "report", "margin")
+
+
+def parse_aa(text: str) -> str:
+    value = str(text).strip().lower()
+    if value not in AA_MODES:
+        raise ValueError(f"{text!r} is not an A/A mode; use one of {', '.join(AA_MODES)}")
+    return value
+
+
 def parse_sandbox(text: str) -> str:
     value = str(text).strip().lower()
     if value not in SANDBOX_BACKENDS:
@@ -205,6 +216,10 @@ OPTIONS: list[tuple[str, str, Parser | None, str]] = [
      f"never fewer than {MIN_ROUNDS} (default {DEFAULT_MAX_TIME:g}s)")),
     ("bench-resamples", "bench_resamples", parse_resamples,
      f"bootstrap resamples per confidence interval (default {DEFAULT_RESAMPLES})"),
+    ("bench-aa", "bench_aa", parse_aa,
+     ("measure each baseline against a copy of itself in the same rounds: 'report' shows "
+     "each benchmark's noise floor, 'margin' also widens the margin to it (default off; "
+     "--bench-aa alone means report)")),
     ("bench-sandbox", "bench_sandbox", parse_sandbox,
      (f"backend that runs Code implementations: {' or '.join(SANDBOX_BACKENDS)} "
      f"(default {DEFAULT_SANDBOX})")),

@@ -39,6 +39,11 @@ def benchmark_lines(benchmark: dict[str, Any], confidence_level: float) -> list[
             verdicts.append("")
             continue
         comparison = comparisons.get(name)
+        noise_floor = benchmark.get("noise_floor")
+        if noise_floor and name == noise_floor["copy"]:
+            rows.append([name, median, _estimate(noise_floor), "A/A", ""])
+            verdicts.append("")
+            continue
         if comparison is None:
             rows.append([name, median, "", "", ""])
             verdicts.append("")
@@ -72,8 +77,38 @@ def benchmark_lines(benchmark: dict[str, Any], confidence_level: float) -> list[
             f"p {_p_clause(anova['p_value'])}, eta squared = {anova['eta_squared']:.3f}"),
             {},
         ))
+    noise_floor = benchmark.get("noise_floor")
+    if noise_floor:
+        if noise_floor["floor"] is None:
+            lines.append((f"    noise floor: n/a ({noise_floor['reason']})", {"yellow": True}))
+        else:
+            used = ", used as the margin" if noise_floor["used_as_margin"] else ""
+            lines.append((
+                (f"    noise floor: {format_percent(noise_floor['floor'])} (baseline against its "
+                f"A/A copy{used})"),
+                {},
+            ))
     for note in benchmark.get("notes", []):
         lines.append((f"    note: {note}", {}))
+    lines.extend(_diagnostic_lines(benchmark.get("diagnostics", [])))
+    return lines
+
+
+def _diagnostic_lines(diagnostics: list[dict[str, Any]]) -> list[Line]:
+    """Return one warning per kind of diagnostic, listing each implementation's value."""
+    from ..diagnostics import HEADLINES
+
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for diagnostic in diagnostics:
+        by_kind.setdefault(diagnostic["kind"], []).append(diagnostic)
+    lines: list[Line] = []
+    for kind, group in by_kind.items():
+        values = ", ".join(
+            f"{d['implementation']!r} {d['detail']}" if d["implementation"] else d["detail"]
+            for d in group
+        )
+        headline = HEADLINES.get(kind, kind)
+        lines.append((f"    warning: {headline}: {values}; {group[0]['remedy']}", {"yellow": True}))
     return lines
 
 
