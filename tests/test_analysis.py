@@ -10,10 +10,10 @@ import pytest
 from pytest_statbench.analysis import (
     AnalysisSettings,
     compare_time,
-    decide_verdict,
     expectation_met,
     summarise,
 )
+from pytest_statbench.comparisons import decide_verdict
 from pytest_statbench.results import BenchmarkResult, Comparison, ImplementationResult
 
 SETTINGS = AnalysisSettings(margin=0.05, alpha=0.05, resamples=2000, seed=7)

@@ -14,6 +14,19 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import stats
+from .comparisons import (
+    ComparisonSettings,
+    compare_deterministic,
+    compare_sampled,
+    new_comparison,
+)
+from .metrics.registry import (
+    BUILTIN_METRICS,
+    CODE_METRICS,
+    DETERMINISTIC,
+    Metric,
+    custom_metric,
+)
 from .results import (
     EXPECTATIONS,
     VERDICTS,
@@ -50,20 +63,6 @@ def benchmark_rng(seed: int, benchmark_id: str, stream: int) -> np.random.Genera
     return np.random.default_rng([seed, zlib.crc32(benchmark_id.encode("utf-8")), stream])
 
 
-def decide_verdict(low: float, high: float, margin: float, level: float) -> tuple[str, str]:
-    """Apply the margin rule to a confidence interval of a time ratio (below 1 is faster)."""
-    lower_edge = 1.0 - margin
-    upper_edge = 1.0 + margin
-    interval = f"the {level:.0%} CI [{low:.3f}, {high:.3f}]"
-    if high < lower_edge:
-        return "better", f"{interval} lies below {lower_edge:.3f}, beyond the {margin:.0%} margin"
-    if low > upper_edge:
-        return "worse", f"{interval} lies above {upper_edge:.3f}, beyond the {margin:.0%} margin"
-    if low >= lower_edge and high <= upper_edge:
-        return "equivalent", f"{interval} lies within the {margin:.0%} margin"
-    return "inconclusive", f"{interval} reaches past the {margin:.0%} margin on one side only"
-
-
 def _unmeasured_reason(implementation: ImplementationResult, role: str) -> str | None:
     """Return why an implementation has too few samples to compare, or None if it has enough."""
     if implementation.setup_error is not None:
@@ -95,80 +94,117 @@ def compare_time(
     rng: np.random.Generator,
 ) -> Comparison:
     """Compare the call time of a candidate with the baseline's."""
-    comparison = Comparison(
-        candidate=candidate.name,
-        baseline=baseline.name,
-        metric="time",
-        unit="s",
+    return compare_metric(BUILTIN_METRICS["time"], candidate, baseline, rounds, {}, settings, rng)
+
+
+def compare_metric(
+    metric: Metric,
+    candidate: ImplementationResult,
+    baseline: ImplementationResult,
+    rounds: int,
+    prices: dict[str, float],
+    settings: AnalysisSettings,
+    rng: np.random.Generator,
+) -> Comparison:
+    """Compare a candidate with the baseline on one metric."""
+    comparison_settings = ComparisonSettings(
         margin=settings.margin,
         confidence_level=settings.confidence_level,
-        verdict="insufficient-data",
-        reason="",
-        n_candidate=len(candidate.times),
-        n_baseline=len(baseline.times),
+        resamples=settings.resamples,
     )
+    comparison = new_comparison(metric, candidate.name, baseline.name, comparison_settings)
     reason = _unmeasured_reason(candidate, "candidate") or _unmeasured_reason(baseline, "baseline")
+
+    if metric.kind == DETERMINISTIC:
+        candidate_value, candidate_missing = deterministic_value(metric.name, candidate)
+        baseline_value, baseline_missing = deterministic_value(metric.name, baseline)
+        return compare_deterministic(
+            metric, comparison, candidate_value, baseline_value,
+            candidate_missing or baseline_missing or reason,
+        )
+
     if reason is not None:
         comparison.reason = reason
+        comparison.n_candidate = len(candidate.times)
+        comparison.n_baseline = len(baseline.times)
         return comparison
-
-    candidate_by_round = np.asarray(candidate.time_by_round(rounds))
-    baseline_by_round = np.asarray(baseline.time_by_round(rounds))
-    both = ~np.isnan(candidate_by_round) & ~np.isnan(baseline_by_round)
-    comparison.n_pairs = int(both.sum())
-    paired = comparison.n_pairs >= 2
-    if paired:
-        interval = stats.ratio_interval(
-            candidate_by_round,
-            baseline_by_round,
-            paired=True,
-            confidence_level=settings.confidence_level,
-            resamples=settings.resamples,
-            rng=rng,
-        )
-    else:
-        interval = stats.ratio_interval(
-            np.asarray(candidate.times),
-            np.asarray(baseline.times),
-            paired=False,
-            confidence_level=settings.confidence_level,
-            resamples=settings.resamples,
-            rng=rng,
-        )
-    comparison.ci_method = interval.method
-
-    log_candidate = np.log(np.asarray(candidate.times))
-    log_baseline = np.log(np.asarray(baseline.times))
-    welch = stats.welch_ttest(
-        log_candidate, log_baseline, confidence_level=settings.confidence_level
-    )
-    if welch.status == "ok":
-        comparison.p_value = welch.p_value
-        comparison.statistic = welch.statistic
-        comparison.df = welch.df
-    if paired:
-        paired_test = stats.paired_ttest(
-            np.log(candidate_by_round),
-            np.log(baseline_by_round),
-            confidence_level=settings.confidence_level,
-        )
-        if paired_test.status == "ok":
-            comparison.p_value_paired = paired_test.p_value
-    effect = stats.cohens_d(log_candidate, log_baseline)
-    if effect.status == "ok":
-        comparison.cohens_d = effect.value
-        comparison.effect_size_band = effect.band
-
-    if interval.status != "ok":
-        comparison.reason = interval.reason or "the confidence interval could not be computed"
+    candidate_series = sampled_series(metric.name, candidate, rounds, prices)
+    baseline_series = sampled_series(metric.name, baseline, rounds, prices)
+    if candidate_series is None or baseline_series is None:
+        comparison.reason = f"{metric.name} was not recorded for both implementations"
         return comparison
-
-    comparison.ratio = interval.ratio
-    comparison.ci = (interval.low, interval.high)
-    comparison.verdict, comparison.reason = decide_verdict(
-        interval.low, interval.high, settings.margin, settings.confidence_level
+    return compare_sampled(
+        metric, comparison, candidate_series, baseline_series, comparison_settings, rng
     )
-    return comparison
+
+
+def sampled_series(
+    name: str, implementation: ImplementationResult, rounds: int, prices: dict[str, float]
+) -> np.ndarray | None:
+    """Return one value per round of a sampled metric, NaN where the round has none."""
+    if name == "time":
+        return np.asarray(implementation.time_by_round(rounds), dtype=float)
+    if name == "cpu_time":
+        return np.asarray(implementation.cpu_time_by_round(rounds), dtype=float)
+    if name == "cache_hit_rate":
+        if "cache_hits" not in implementation.recorded:
+            return None
+        hits = np.asarray(implementation.recorded_by_round("cache_hits", rounds))
+        misses = (
+            np.asarray(implementation.recorded_by_round("cache_misses", rounds))
+            if "cache_misses" in implementation.recorded
+            else np.zeros(rounds)
+        )
+        total = hits + misses
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total > 0, hits / total, np.nan)
+    if name == "api_cost":
+        priced = [metric for metric in prices if metric in implementation.recorded]
+        if not priced:
+            return None
+        cost = np.zeros(rounds)
+        for metric in priced:
+            cost = cost + np.asarray(implementation.recorded_by_round(metric, rounds)) * prices[metric]
+        return cost
+    if name in implementation.recorded:
+        return np.asarray(implementation.recorded_by_round(name, rounds), dtype=float)
+    return None
+
+
+def deterministic_value(
+    name: str, implementation: ImplementationResult
+) -> tuple[float | None, str | None]:
+    """Return the value of a deterministic metric, or None and the reason it is missing."""
+    if name == "peak_memory":
+        value = implementation.peak_memory
+        return (None if value is None else float(value)), (
+            None if value is not None else f"peak memory of {implementation.name!r} was not measured"
+        )
+    if name == "rss_growth":
+        value = implementation.rss_growth
+        return (None if value is None else float(value)), (
+            None if value is not None
+            else f"resident-set growth of {implementation.name!r} was not measured"
+        )
+    if name == "success_rate":
+        rate = implementation.success_rate
+        return rate, (None if rate is not None else f"{implementation.name!r} ran no timed round")
+    if name in CODE_METRICS:
+        metrics = implementation.code_metrics
+        if metrics is None:
+            return None, f"code metrics of {implementation.name!r} were not computed"
+        if metrics.get("status") != "ok":
+            return None, f"code metrics of {implementation.name!r} unavailable: {metrics.get('reason')}"
+        value = metrics.get(name)
+        if value is None:
+            return None, f"{name} of {implementation.name!r} is not defined for this source"
+        return float(value), None
+    if name in implementation.recorded:
+        values = implementation.recorded[name].outside_rounds
+        if not values:
+            return None, f"{name} of {implementation.name!r} was recorded only in the rounds"
+        return float(np.mean(values)), None
+    return None, f"{name} is not a deterministic metric"
 
 
 def expectation_met(comparison: Comparison, expect: str) -> bool:
@@ -202,17 +238,24 @@ def analyse_benchmark(benchmark: BenchmarkResult, settings: AnalysisSettings) ->
             benchmark.noise_floor.used_as_margin = True
     comparison_settings = replace(settings, margin=margin)
 
+    catalogue = metric_catalogue(benchmark)
+    names = reported_metrics(benchmark, catalogue)
     benchmark.comparisons = []
     for candidate in benchmark.implementations:
         if candidate.name in (benchmark.baseline, benchmark.aa_copy):
             continue
-        comparison = compare_time(candidate, baseline, benchmark.rounds, comparison_settings, rng)
-        if benchmark.expect is not None:
-            comparison.expectation = {
-                "expect": benchmark.expect,
-                "met": expectation_met(comparison, benchmark.expect),
-            }
-        benchmark.comparisons.append(comparison)
+        for name in names:
+            comparison = compare_metric(
+                catalogue[name], candidate, baseline, benchmark.rounds, benchmark.prices,
+                comparison_settings, rng,
+            )
+            comparison.counted = name in benchmark.counted_metrics
+            if benchmark.expect is not None and name == "time":
+                comparison.expectation = {
+                    "expect": benchmark.expect,
+                    "met": expectation_met(comparison, benchmark.expect),
+                }
+            benchmark.comparisons.append(comparison)
 
     measured = [i for i in benchmark.implementations if i.name != benchmark.aa_copy]
     if len(measured) >= 3:
@@ -228,6 +271,41 @@ def analyse_benchmark(benchmark: BenchmarkResult, settings: AnalysisSettings) ->
             status=anova.status,
             reason=anova.reason,
         )
+
+
+def metric_catalogue(benchmark: BenchmarkResult) -> dict[str, Metric]:
+    """Return every metric this benchmark can report: built-in, recorded and derived."""
+    catalogue = dict(BUILTIN_METRICS)
+    for implementation in benchmark.implementations:
+        for name, recorded in implementation.recorded.items():
+            if name not in catalogue:
+                metric = custom_metric(name, recorded.unit, recorded.better)
+                if not recorded.by_round:
+                    metric = replace(metric, kind=DETERMINISTIC)
+                catalogue[name] = metric
+    return catalogue
+
+
+def reported_metrics(benchmark: BenchmarkResult, catalogue: dict[str, Metric]) -> list[str]:
+    """Return the metrics to compare: the chosen ones, then every recorded and derived one.
+
+    A chosen metric that nothing measured or recorded is dropped with a note, so a typo in a
+    custom name is visible instead of silently missing.
+    """
+    recorded = {name for i in benchmark.implementations for name in i.recorded}
+    names = [name for name in benchmark.metrics if name in catalogue]
+    for name in benchmark.metrics:
+        if name not in catalogue:
+            benchmark.notes.append(
+                f"metric {name!r} was chosen but never recorded; bench.record({name!r}, value) "
+                f"records it"
+            )
+    extra = sorted(recorded - set(names))
+    if "cache_hits" in recorded and "cache_hit_rate" not in names:
+        extra.append("cache_hit_rate")
+    if benchmark.prices and recorded & set(benchmark.prices) and "api_cost" not in names:
+        extra.append("api_cost")
+    return names + extra
 
 
 def noise_floor(
@@ -258,26 +336,31 @@ def primary_p_value(comparison: Comparison) -> float | None:
 
 
 def adjust_session(benchmarks: list[BenchmarkResult]) -> None:
-    """Set Holm-adjusted p-values over every comparison of the session that has a p-value.
+    """Set Holm-adjusted p-values within two families of the session's comparisons.
 
-    The adjusted value is that of the primary p-value, so a win (a better verdict that stays
-    significant after the correction) rests on the same pairing as the verdict's interval.
+    The counted comparisons, which gate the session, form one family; the other reported
+    comparisons form a second, so adding a reported metric cannot weaken a gate. The adjusted
+    value is that of the primary p-value, so a win rests on the same pairing as the interval.
     """
-    comparisons = [c for b in benchmarks for c in b.comparisons if primary_p_value(c) is not None]
-    if not comparisons:
-        return
-    adjusted = stats.holm(np.asarray([primary_p_value(c) for c in comparisons], dtype=float))
-    for comparison, value in zip(comparisons, adjusted, strict=True):
-        comparison.p_value_holm = float(value)
+    for counted in (True, False):
+        family = [
+            c for b in benchmarks for c in b.comparisons
+            if c.counted == counted and primary_p_value(c) is not None
+        ]
+        if not family:
+            continue
+        adjusted = stats.holm(np.asarray([primary_p_value(c) for c in family], dtype=float))
+        for comparison, value in zip(family, adjusted, strict=True):
+            comparison.p_value_holm = float(value)
 
 
 def is_win(comparison: Comparison, alpha: float) -> bool:
-    """A win is a better verdict whose Holm-adjusted p-value is still below alpha."""
-    return (
-        comparison.verdict == "better"
-        and comparison.p_value_holm is not None
-        and comparison.p_value_holm < alpha
-    )
+    """A win is a better verdict; a sampled one also needs its Holm-adjusted p below alpha."""
+    if comparison.verdict != "better":
+        return False
+    if comparison.kind == DETERMINISTIC:
+        return True
+    return comparison.p_value_holm is not None and comparison.p_value_holm < alpha
 
 
 def summarise(
@@ -287,18 +370,28 @@ def summarise(
     min_win_rate: float | None,
     min_improvement: float | None,
 ) -> SessionSummary:
-    """Count verdicts and wins, average the ratios and evaluate the session gates."""
-    all_comparisons = [c for b in benchmarks for c in b.comparisons]
-    verdicts = Counter({verdict: 0 for verdict in VERDICTS})
-    verdicts.update(c.verdict for c in all_comparisons)
+    """Count verdicts and wins, average the ratios and evaluate the session gates.
 
-    made = [c for c in all_comparisons if c.verdict != "insufficient-data" and c.ratio is not None]
+    Only the comparisons of counted metrics (time unless chosen otherwise) enter the win rate,
+    the improvement and the verdict counts. The improvement averages cost ratios, oriented so
+    that below 1 is better for every metric.
+    """
+    counted = [c for b in benchmarks for c in b.comparisons if c.counted]
+    verdicts = Counter({verdict: 0 for verdict in VERDICTS})
+    verdicts.update(c.verdict for c in counted)
+
+    made = [c for c in counted if c.verdict != "insufficient-data"]
     wins = sum(1 for c in made if is_win(c, alpha))
     win_rate = wins / len(made) if made else None
     geometric_mean_ratio = None
     average_improvement = None
-    if made:
-        geometric_mean_ratio = stats.geometric_mean(np.asarray([c.ratio for c in made]))
+    cost_ratios = [
+        c.ratio if c.better == "lower" else 1.0 / c.ratio
+        for c in made
+        if c.ratio is not None and c.ratio > 0
+    ]
+    if cost_ratios:
+        geometric_mean_ratio = stats.geometric_mean(np.asarray(cost_ratios))
         average_improvement = 1.0 - geometric_mean_ratio
 
     gates: list[Gate] = []

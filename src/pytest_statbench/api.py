@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
@@ -20,7 +20,77 @@ F = TypeVar("F", bound=Callable[..., Any])
 COMPARE_ATTRIBUTE = "__statbench_compare__"
 
 # Keywords of compare() itself; they cannot name an implementation.
-COMPARE_KEYWORDS = ("baseline", "expect", "same_result")
+COMPARE_KEYWORDS = (
+    "baseline", "expect", "same_result", "metrics", "counted", "prices", "supplied",
+)
+
+
+@dataclass(frozen=True)
+class MetricOptions:
+    """Which metrics a comparison reports and counts, token prices and supplied values."""
+
+    # None means the session's --bench-metrics, or the defaults.
+    metrics: tuple[str, ...] | None = None
+    counted: tuple[str, ...] | None = None
+    # Price per unit of a recorded metric, for the derived api_cost metric.
+    prices: dict[str, float] = field(default_factory=dict)
+    # Values per implementation that the user states and cannot measure.
+    supplied: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def metric_options(
+    metrics: Any, counted: Any, prices: Any, supplied: Any, implementations: Mapping[str, Any],
+    where: str,
+) -> MetricOptions:
+    """Validate the metric keywords of compare() or bench.compare() and return them."""
+    from .metrics.registry import check_metric_names
+
+    def names(value: Any, keyword: str) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        if isinstance(value, str) or not all(isinstance(item, str) for item in value):
+            raise BenchUsageError(
+                f"{where}: {keyword}={value!r} is not a list of metric names; write "
+                f"{keyword}=['time', 'peak_memory']"
+            )
+        try:
+            return tuple(check_metric_names(value, (), f"{where}: {keyword}"))
+        except ValueError as error:
+            raise BenchUsageError(str(error)) from None
+
+    chosen = names(metrics, "metrics")
+    counted_names = names(counted, "counted")
+    if chosen is not None and counted_names is not None:
+        extra = [name for name in counted_names if name not in chosen]
+        if extra:
+            raise BenchUsageError(
+                f"{where}: counted metrics {extra} are not among metrics={list(chosen)}; a "
+                f"metric must be reported to count"
+            )
+    price_table: dict[str, float] = {}
+    for key, price in dict(prices or {}).items():
+        if not isinstance(key, str) or isinstance(price, bool) or not isinstance(price, (int, float)):
+            raise BenchUsageError(
+                f"{where}: prices entry {key!r}: {price!r} is not a metric name and a number; "
+                f"write prices={{'input_tokens': 3e-06}}"
+            )
+        if price < 0:
+            raise BenchUsageError(f"{where}: price of {key!r} is negative: {price!r}")
+        price_table[key] = float(price)
+    supplied_values: dict[str, dict[str, Any]] = {}
+    for name, values in dict(supplied or {}).items():
+        if name not in implementations:
+            raise BenchUsageError(
+                f"{where}: supplied values for {name!r}, which is not an implementation "
+                f"({', '.join(repr(n) for n in implementations)})"
+            )
+        if not isinstance(values, Mapping):
+            raise BenchUsageError(
+                f"{where}: supplied[{name!r}] is {type(values).__name__}, not a dict such as "
+                f"{{'development_hours': 4}}"
+            )
+        supplied_values[name] = dict(values)
+    return MetricOptions(chosen, counted_names, price_table, supplied_values)
 
 
 class BenchUsageError(Exception):
@@ -35,6 +105,9 @@ class CompareSpec:
     baseline: str
     expect: str | None
     same_result: bool
+    options: MetricOptions = field(default_factory=MetricOptions)
+    # Keyword arguments of compare() that are not implementations, checked at setup.
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def validate_implementations(
@@ -80,6 +153,10 @@ def compare(
     baseline: str,
     expect: str | None = None,
     same_result: bool = False,
+    metrics: list[str] | tuple[str, ...] | None = None,
+    counted: list[str] | tuple[str, ...] | None = None,
+    prices: Mapping[str, float] | None = None,
+    supplied: Mapping[str, Mapping[str, Any]] | None = None,
     **implementations: Callable[..., Any],
 ) -> Callable[[F], F]:
     """Turn a test into one comparison of the given implementations against ``baseline``.
@@ -89,12 +166,21 @@ def compare(
     ``bench(impl, *args, **kwargs)`` once to say how an implementation is called; only that
     call is measured. ``expect`` ("faster", "not slower" or "equivalent") fails the test
     when a candidate does not reach that verdict. ``same_result=True`` fails the test when
-    the implementations return different values.
+    the implementations return different values. ``metrics`` chooses the metrics reported
+    and ``counted`` those that count towards the session's win rate and improvement;
+    ``prices`` maps recorded metrics to a price per unit for the derived ``api_cost``, and
+    ``supplied`` attaches values per implementation that are stated rather than measured.
 
     Mistakes are reported when the test runs, as a test error naming the value and the fix,
     so a typo does not break the collection of the whole module.
     """
-    spec = CompareSpec(dict(implementations), baseline, expect, same_result)
+    spec = CompareSpec(
+        dict(implementations),
+        baseline,
+        expect,
+        same_result,
+        extra={"metrics": metrics, "counted": counted, "prices": prices, "supplied": supplied},
+    )
 
     def decorate(test_function: F) -> F:
         if getattr(test_function, COMPARE_ATTRIBUTE, None) is not None:
@@ -113,9 +199,13 @@ def compare_spec(test_function: object) -> CompareSpec | None:
     return spec if isinstance(spec, CompareSpec) else None
 
 
-def check_spec(spec: CompareSpec, test_function: Callable[..., Any]) -> None:
-    """Raise BenchUsageError when a @compare test is malformed."""
+def check_spec(spec: CompareSpec, test_function: Callable[..., Any]) -> CompareSpec:
+    """Raise BenchUsageError when a @compare test is malformed; return the checked spec."""
     validate_implementations(spec.implementations, spec.baseline, spec.expect, "@compare")
+    options = metric_options(
+        spec.extra.get("metrics"), spec.extra.get("counted"), spec.extra.get("prices"),
+        spec.extra.get("supplied"), spec.implementations, "@compare",
+    )
     parameters = inspect.signature(test_function).parameters
     missing = [name for name in ("bench", "impl") if name not in parameters]
     if missing:
@@ -124,14 +214,17 @@ def check_spec(spec: CompareSpec, test_function: Callable[..., Any]) -> None:
             f"{' and '.join(missing)}; write it as def {test_function.__name__}(bench, impl): "
             f"bench(impl, ...)"
         )
+    return replace(spec, options=options)
 
 
 @dataclass
 class ComparisonResult:
     """The outcome of one comparison, with statistical assertions.
 
-    Outside benchmark mode (no ``--bench``) each implementation ran once as a smoke test;
-    nothing was measured, so ``measured`` is False and the assertions check nothing.
+    ``comparisons`` holds the time comparison of each candidate; ``metric(candidate, name)``
+    returns the comparison on another metric. Outside benchmark mode (no ``--bench``) each
+    implementation ran once as a smoke test; nothing was measured, so ``measured`` is False
+    and the assertions check nothing.
     """
 
     benchmark: BenchmarkResult
@@ -142,26 +235,44 @@ class ComparisonResult:
     def baseline(self) -> str:
         return self.benchmark.baseline
 
-    def verdict(self, candidate: str) -> str:
-        return self._comparison(candidate).verdict
+    def verdict(self, candidate: str, metric: str = "time") -> str:
+        return self.metric(candidate, metric).verdict
 
-    def ratio(self, candidate: str) -> float | None:
-        return self._comparison(candidate).ratio
+    def ratio(self, candidate: str, metric: str = "time") -> float | None:
+        return self.metric(candidate, metric).ratio
+
+    def metric(self, candidate: str, name: str) -> Comparison:
+        """Return the comparison of ``candidate`` with the baseline on metric ``name``."""
+        __tracebackhide__ = True
+        self._comparison(candidate)
+        for comparison in self.benchmark.comparisons:
+            if comparison.candidate == candidate and comparison.metric == name:
+                return comparison
+        reported = sorted({c.metric for c in self.benchmark.comparisons})
+        raise BenchUsageError(
+            f"metric {name!r} was not compared for {candidate!r}; compared metrics: "
+            f"{', '.join(reported)}"
+        )
 
     def assert_faster(self, candidate: str | None = None) -> None:
         """Assert the candidate (default: every candidate) is faster beyond the margin."""
         __tracebackhide__ = True
-        self._assert("faster", candidate)
+        self._assert("faster", candidate, "time")
 
     def assert_not_slower(self, candidate: str | None = None) -> None:
         """Assert the candidate is at most ``margin`` slower: the interval ends below 1 + margin."""
         __tracebackhide__ = True
-        self._assert("not slower", candidate)
+        self._assert("not slower", candidate, "time")
 
-    def assert_equivalent(self, candidate: str | None = None) -> None:
+    def assert_equivalent(self, candidate: str | None = None, metric: str = "time") -> None:
         """Assert the candidate's interval lies within the margin on both sides."""
         __tracebackhide__ = True
-        self._assert("equivalent", candidate)
+        self._assert("equivalent", candidate, metric)
+
+    def assert_better(self, candidate: str | None = None, metric: str = "time") -> None:
+        """Assert the candidate is better than the baseline on ``metric`` beyond the margin."""
+        __tracebackhide__ = True
+        self._assert("faster", candidate, metric)
 
     def _comparison(self, candidate: str) -> Comparison:
         __tracebackhide__ = True
@@ -182,7 +293,7 @@ class ComparisonResult:
             )
         return self.comparisons[candidate]
 
-    def _assert(self, expect: str, candidate: str | None) -> None:
+    def _assert(self, expect: str, candidate: str | None, metric: str) -> None:
         __tracebackhide__ = True
         if not self.measured:
             return
@@ -190,15 +301,18 @@ class ComparisonResult:
 
         names = [candidate] if candidate is not None else list(self.comparisons)
         failures = []
+        checked = []
         for name in names:
-            comparison = self._comparison(name)
+            comparison = self.metric(name, metric)
+            checked.append(comparison)
             if not expectation_met(comparison, expect):
                 failures.append(comparison.describe())
         if failures:
+            wanted = expect if metric == "time" else f"{expect.replace('faster', 'better')} on {metric}"
             raise AssertionError(
-                f"expected {expect} than baseline {self.baseline!r} "
-                f"at {self.benchmark.comparisons[0].confidence_level:.0%} confidence with a "
-                f"{self.benchmark.comparisons[0].margin:.0%} margin:\n  " + "\n  ".join(failures)
+                f"expected {wanted} than baseline {self.baseline!r} "
+                f"at {checked[0].confidence_level:.0%} confidence with a "
+                f"{checked[0].margin:.0%} margin:\n  " + "\n  ".join(failures)
             )
 
 
@@ -259,6 +373,10 @@ class Bench:
         kwargs: Mapping[str, Any] | None = None,
         expect: str | None = None,
         name: str | None = None,
+        metrics: list[str] | tuple[str, ...] | None = None,
+        counted: list[str] | tuple[str, ...] | None = None,
+        prices: Mapping[str, float] | None = None,
+        supplied: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> ComparisonResult:
         """Measure ``implementations`` (each called with ``args`` and ``kwargs``) and compare.
 
@@ -273,6 +391,9 @@ class Bench:
                 f"'b': fn_b}}, baseline='a')"
             )
         validate_implementations(implementations, baseline, expect, "bench.compare")
+        options = metric_options(
+            metrics, counted, prices, supplied, implementations, "bench.compare"
+        )
         self._compare_count += 1
         benchmark_id = self._nodeid
         if name is not None:
@@ -287,7 +408,27 @@ class Bench:
             args=tuple(args),
             kwargs=dict(kwargs or {}),
             expect=expect,
+            options=options,
         )
+
+    def record(
+        self, name: str, value: float, *, unit: str = "", better: str = "lower"
+    ) -> None:
+        """Record a value of a custom metric for the implementation being run.
+
+        Inside an implementation during the timed rounds, the values of each round are summed
+        and divided by the calls of its sample, giving a per-call mean per round that is
+        compared like the time. Recorded in a @compare test body, outside the rounds, the
+        mean of the values is compared exactly. ``better`` is "lower" or "higher".
+        """
+        __tracebackhide__ = True
+        from .measure.record import RecordError, record
+        from .metrics.registry import BUILTIN_METRICS
+
+        try:
+            record(name, value, unit, better, frozenset(BUILTIN_METRICS))
+        except RecordError as error:
+            raise BenchUsageError(str(error)) from None
 
 
 def _describe(value: object) -> str:

@@ -91,6 +91,8 @@ def _read_settings(config: pytest.Config) -> Settings:
         "bench_json": "json_path",
         "bench_html": "html_path",
         "bench_aa": "aa",
+        "bench_metrics": "metrics",
+        "bench_counted_metrics": "counted_metrics",
         "bench_sandbox": "sandbox",
         "bench_sandbox_timeout": "sandbox_timeout",
         "bench_sandbox_memory": "sandbox_memory",

@@ -35,6 +35,18 @@ class CallError:
 
 
 @dataclass
+class RecordedMetric:
+    """Values of one custom metric recorded with ``bench.record`` for one implementation."""
+
+    unit: str
+    better: str
+    # Sum of the values recorded during each round's sample, by round index.
+    by_round: dict[int, float] = field(default_factory=dict)
+    # Values recorded outside the timed rounds: in the test body or the first call.
+    outside_rounds: list[float] = field(default_factory=list)
+
+
+@dataclass
 class ImplementationResult:
     """Samples of one implementation in one benchmark; times are seconds per call."""
 
@@ -50,8 +62,44 @@ class ImplementationResult:
     times: list[float] = field(default_factory=list)
     cpu_times: list[float] = field(default_factory=list)
     peak_memory: int | None = None
+    rss_growth: int | None = None
     # Set when the implementation raised before the timed rounds, so it was never measured.
     setup_error: CallError | None = None
+    # Code metrics from radon: a dict with "status", "reason" and the numbers, or None.
+    code_metrics: dict[str, Any] | None = None
+    recorded: dict[str, RecordedMetric] = field(default_factory=dict)
+    # Values the user states and cannot measure, such as development hours.
+    supplied: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def success_rate(self) -> float | None:
+        """Share of timed samples in which every call returned; None when none was timed.
+
+        A sample stops at the first call that raises, so the share is over samples, not calls.
+        """
+        if self.setup_error is not None:
+            return None
+        attempted = len(self.times) + self.failures
+        return len(self.times) / attempted if attempted else None
+
+    def cpu_time_by_round(self, rounds: int) -> list[float]:
+        by_round = [math.nan] * rounds
+        for round_index, time in zip(self.rounds, self.cpu_times, strict=True):
+            by_round[round_index] = time
+        return by_round
+
+    def recorded_by_round(self, name: str, rounds: int) -> list[float]:
+        """Return the per-call mean of a recorded metric in each round, NaN where none ran.
+
+        A round whose sample completed but recorded nothing counts as 0, because a counter
+        that was not incremented was 0.
+        """
+        metric = self.recorded[name]
+        by_round = [math.nan] * rounds
+        loops = max(self.loops, 1)
+        for round_index in self.rounds:
+            by_round[round_index] = metric.by_round.get(round_index, 0.0) / loops
+        return by_round
 
     def record_error(self, error: CallError) -> None:
         self.failures += 1
@@ -92,15 +140,23 @@ class Comparison:
     n_baseline: int = 0
     n_pairs: int = 0
     expectation: dict[str, Any] | None = None
+    better: str = "lower"
+    kind: str = "sampled"
+    # The two values of a deterministic metric, compared exactly.
+    candidate_value: float | None = None
+    baseline_value: float | None = None
+    # Whether the comparison counts towards the win rate and the improvement.
+    counted: bool = True
 
     def describe(self) -> str:
         """Return the comparison in one line, as failure messages show it."""
         level = f"{self.confidence_level:.0%}"
         if self.ratio is None or self.ci is None:
-            estimate = "time ratio n/a"
+            estimate = f"{self.metric} ratio n/a"
         else:
             estimate = (
-                f"time ratio {self.ratio:.3f} [{level} CI {self.ci[0]:.3f}, {self.ci[1]:.3f}]"
+                f"{self.metric} ratio {self.ratio:.3f} "
+                f"[{level} CI {self.ci[0]:.3f}, {self.ci[1]:.3f}]"
             )
         p_value = "n/a" if self.p_value is None else f"{self.p_value:.3g}"
         paired = "" if self.p_value_paired is None else f", paired p = {self.p_value_paired:.3g}"
@@ -160,6 +216,10 @@ class BenchmarkResult:
     implementations: list[ImplementationResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     comparisons: list[Comparison] = field(default_factory=list)
+    # Metric names this benchmark reports, and those of them that count towards the win rate.
+    metrics: list[str] = field(default_factory=lambda: ["time"])
+    counted_metrics: list[str] = field(default_factory=lambda: ["time"])
+    prices: dict[str, float] = field(default_factory=dict)
     anova: AnovaSummary | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # Name of the A/A copy of the baseline among the implementations, when --bench-aa is on.
@@ -242,6 +302,19 @@ def implementation_to_dict(implementation: ImplementationResult) -> dict[str, An
         "mean_time": _finite(sum(times) / len(times)) if times else None,
         "min_time": _finite(min(times)) if times else None,
         "peak_memory": implementation.peak_memory,
+        "rss_growth": implementation.rss_growth,
+        "success_rate": _finite(implementation.success_rate),
+        "code_metrics": implementation.code_metrics,
+        "recorded": {
+            name: {
+                "unit": metric.unit,
+                "better": metric.better,
+                "by_round": {str(r): _finite(v) for r, v in sorted(metric.by_round.items())},
+                "outside_rounds": _finite_list(metric.outside_rounds),
+            }
+            for name, metric in implementation.recorded.items()
+        },
+        "supplied": dict(implementation.supplied),
     }
 
 
@@ -269,6 +342,11 @@ def comparison_to_dict(comparison: Comparison) -> dict[str, Any]:
         "verdict": comparison.verdict,
         "reason": comparison.reason,
         "expectation": comparison.expectation,
+        "better": comparison.better,
+        "kind": comparison.kind,
+        "candidate_value": _finite(comparison.candidate_value),
+        "baseline_value": _finite(comparison.baseline_value),
+        "counted": comparison.counted,
     }
 
 
@@ -292,6 +370,8 @@ def benchmark_to_dict(benchmark: BenchmarkResult) -> dict[str, Any]:
         "expect": benchmark.expect,
         "rounds": benchmark.rounds,
         "notes": list(benchmark.notes),
+        "metrics": list(benchmark.metrics),
+        "counted_metrics": list(benchmark.counted_metrics),
         "implementations": [implementation_to_dict(i) for i in benchmark.implementations],
         "comparisons": [comparison_to_dict(c) for c in benchmark.comparisons],
         "anova": anova,

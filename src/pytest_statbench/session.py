@@ -7,8 +7,9 @@ import inspect
 import logging
 import platform
 import reprlib
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
@@ -22,10 +23,13 @@ from .api import (
     Capture,
     CompareSpec,
     ComparisonResult,
+    MetricOptions,
     check_spec,
     compare_spec,
     is_code,
 )
+from .measure.record import RecordTarget, recording
+from .metrics.registry import CODE_METRICS
 from .results import (
     BenchmarkResult,
     CallError,
@@ -119,7 +123,7 @@ class BenchSession:
         spec = compare_spec(pyfuncitem.obj)
         if spec is None:
             return None
-        self.run_decorated(pyfuncitem, spec)
+        self.run_decorated(pyfuncitem, check_spec(spec, pyfuncitem.obj))
         return True
 
     @pytest.hookimpl(wrapper=True)
@@ -258,8 +262,9 @@ class BenchSession:
         parameters = inspect.signature(item.obj).parameters
         arguments = {name: item.funcargs[name] for name in parameters if name in item.funcargs}
 
-        benchmark = self._new_benchmark(item.nodeid, item.nodeid, "decorator", spec.baseline,
-                                        spec.expect)
+        benchmark = self._new_benchmark(
+            item.nodeid, item.nodeid, "decorator", spec.baseline, spec.expect, spec.options
+        )
         runners: list[Runner] = []
         returned: dict[str, Any] = {}
         raised: list[tuple[str, Exception]] = []
@@ -267,12 +272,12 @@ class BenchSession:
 
         with self._benchmark_scope():
             for name, implementation in spec.implementations.items():
-                result = ImplementationResult(name=name, qualname=_qualname(implementation))
-                benchmark.implementations.append(result)
+                result = self._new_implementation(benchmark, name, implementation, spec.options)
                 capture = Capture(name, implementation)
                 bench._capture = capture
                 try:
-                    item.obj(**{**arguments, "impl": implementation})
+                    with recording(RecordTarget(result, None)):
+                        item.obj(**{**arguments, "impl": implementation})
                 except BenchUsageError:
                     raise
                 except Exception as exception:  # noqa: BLE001 - user code may raise anything
@@ -301,7 +306,7 @@ class BenchSession:
                     self._add_aa_copy(
                         benchmark, spec.implementations[spec.baseline], args, kwargs, runners
                     )
-                self._measure(benchmark, runners)
+                self._measure(benchmark, runners, spec.implementations)
 
         _raise_implementation_errors(raised)
         if self.settings.enabled:
@@ -318,19 +323,20 @@ class BenchSession:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         expect: str | None,
+        options: MetricOptions,
     ) -> ComparisonResult:
         """Run ``bench.compare(...)``: call each implementation once, then measure them."""
         __tracebackhide__ = True
-        benchmark = self._new_benchmark(benchmark_id, nodeid, "fixture", baseline, expect)
+        benchmark = self._new_benchmark(benchmark_id, nodeid, "fixture", baseline, expect, options)
         runners: list[Runner] = []
         raised: list[tuple[str, Exception]] = []
 
         with self._benchmark_scope():
             for name, implementation in implementations.items():
-                result = ImplementationResult(name=name, qualname=_qualname(implementation))
-                benchmark.implementations.append(result)
+                result = self._new_implementation(benchmark, name, implementation, options)
                 try:
-                    _, runner = self.call_once(name, implementation, args, kwargs)
+                    with recording(RecordTarget(result, None)):
+                        _, runner = self.call_once(name, implementation, args, kwargs)
                 except Exception as exception:  # noqa: BLE001 - user code may raise anything
                     result.setup_error = _error_from(exception)
                     result.failures += 1
@@ -341,13 +347,13 @@ class BenchSession:
             if self.settings.enabled:
                 if not any(name == baseline for name, _ in raised):
                     self._add_aa_copy(benchmark, implementations[baseline], args, kwargs, runners)
-                self._measure(benchmark, runners)
+                self._measure(benchmark, runners, implementations)
 
         _raise_implementation_errors(raised)
         outcome = ComparisonResult(
             benchmark=benchmark,
             measured=self.settings.enabled,
-            comparisons={c.candidate: c for c in benchmark.comparisons},
+            comparisons={c.candidate: c for c in benchmark.comparisons if c.metric == "time"},
         )
         if self.settings.enabled:
             _check_measurement_errors(benchmark, {name for name, _ in raised})
@@ -355,8 +361,20 @@ class BenchSession:
         return outcome
 
     def _new_benchmark(
-        self, benchmark_id: str, nodeid: str, form: str, baseline: str, expect: str | None
+        self,
+        benchmark_id: str,
+        nodeid: str,
+        form: str,
+        baseline: str,
+        expect: str | None,
+        options: MetricOptions,
     ) -> BenchmarkResult:
+        from .metrics.registry import DEFAULT_COUNTED, DEFAULT_REPORTED
+
+        metrics = list(options.metrics or self.settings.metrics or DEFAULT_REPORTED)
+        if "time" not in metrics:
+            metrics.insert(0, "time")
+        counted = list(options.counted or self.settings.counted_metrics or DEFAULT_COUNTED)
         return BenchmarkResult(
             id=benchmark_id,
             nodeid=nodeid,
@@ -364,7 +382,21 @@ class BenchSession:
             baseline=baseline,
             expect=expect,
             rounds_requested=self.settings.rounds,
+            metrics=metrics,
+            counted_metrics=[name for name in counted if name in metrics],
+            prices=dict(options.prices),
         )
+
+    def _new_implementation(
+        self, benchmark: BenchmarkResult, name: str, implementation: Any, options: MetricOptions
+    ) -> ImplementationResult:
+        result = ImplementationResult(
+            name=name,
+            qualname=_qualname(implementation),
+            supplied=dict(options.supplied.get(name, {})),
+        )
+        benchmark.implementations.append(result)
+        return result
 
     def _add_aa_copy(
         self,
@@ -399,7 +431,12 @@ class BenchSession:
         benchmark.aa_copy = copy
         runners.append(runner)
 
-    def _measure(self, benchmark: BenchmarkResult, runners: list[Runner]) -> None:
+    def _measure(
+        self,
+        benchmark: BenchmarkResult,
+        runners: list[Runner],
+        implementations: Mapping[str, Any],
+    ) -> None:
         from .analysis import AnalysisSettings, analyse_benchmark, benchmark_rng
         from .diagnostics import diagnose_benchmark
         from .measure import RoundSettings, measure
@@ -416,6 +453,11 @@ class BenchSession:
         rng = benchmark_rng(settings.seed, benchmark.id, stream=0)
         benchmark.rounds, notes = measure(runners, results, round_settings, rng)
         benchmark.notes.extend(notes)
+        if any(name in CODE_METRICS for name in benchmark.metrics):
+            from .metrics import measure_code
+
+            for name, implementation in implementations.items():
+                benchmark.implementation(name).code_metrics = asdict(measure_code(implementation))
         analyse_benchmark(
             benchmark,
             AnalysisSettings(

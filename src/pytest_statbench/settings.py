@@ -44,6 +44,9 @@ class Settings:
     json_path: str | None = None
     html_path: str | None = None
     aa: str = "off"
+    # None means the defaults of the metric registry.
+    metrics: tuple[str, ...] | None = None
+    counted_metrics: tuple[str, ...] | None = None
     sandbox: str = DEFAULT_SANDBOX
     sandbox_timeout: float = DEFAULT_SANDBOX_TIMEOUT
     sandbox_memory: int = DEFAULT_SANDBOX_MEMORY
@@ -57,6 +60,9 @@ class Settings:
         record = asdict(self)
         for key in ("enabled", "seed", "seed_given", "json_path", "html_path"):
             del record[key]
+        for key in ("metrics", "counted_metrics"):
+            if record[key] is not None:
+                record[key] = list(record[key])
         record["confidence_level"] = self.confidence_level
         return record
 
@@ -135,6 +141,17 @@ def parse_share(text: str) -> float:
 def parse_improvement(text: str) -> float:
     # A negative minimum improvement is a tolerated slowdown, for example -5%.
     return parse_fraction(text, low=-1.0, high=1.0)
+
+
+def parse_metric_names(text: str) -> tuple[str, ...]:
+    """Parse a comma-separated list of metric names, such as ``time,peak_memory,loc``."""
+    from .metrics.registry import check_metric_names
+
+    names = tuple(name.strip() for name in str(text).split(",") if name.strip())
+    if not names:
+        raise ValueError(f"{text!r} names no metric; write for example time,peak_memory")
+    check_metric_names(names, (), "metric list")
+    return names
 
 
 AA_MODES = ("off", "report", "margin")
@@ -220,6 +237,13 @@ OPTIONS: list[tuple[str, str, Parser | None, str]] = [
      ("measure each baseline against a copy of itself in the same rounds: 'report' shows "
      "each benchmark's noise floor, 'margin' also widens the margin to it (default off; "
      "--bench-aa alone means report)")),
+    ("bench-metrics", "bench_metrics", parse_metric_names,
+     ("comma-separated metrics to report, such as time,cpu_time,peak_memory,loc "
+     "(default time,cpu_time,peak_memory,success_rate,loc,complexity_max,"
+     "maintainability_index)")),
+    ("bench-counted-metrics", "bench_counted_metrics", parse_metric_names,
+     ("comma-separated metrics that count towards the win rate and the improvement "
+     "(default time)")),
     ("bench-sandbox", "bench_sandbox", parse_sandbox,
      (f"backend that runs Code implementations: {' or '.join(SANDBOX_BACKENDS)} "
      f"(default {DEFAULT_SANDBOX})")),

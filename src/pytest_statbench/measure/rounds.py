@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..results import CallError, ImplementationResult
+from .record import RecordTarget, recording
 from .runner import RemoteCallError, Runner
 from .timing import calibrate, warm_up
 
@@ -51,8 +52,9 @@ def measure(
     for runner in runners:
         result = results[runner.name]
         try:
-            per_call = warm_up(runner, settings.warmup_time)
-            result.loops = calibrate(runner, per_call, settings.min_sample_time)
+            with recording(RecordTarget(result, None, keep=False)):
+                per_call = warm_up(runner, settings.warmup_time)
+                result.loops = calibrate(runner, per_call, settings.min_sample_time)
         except Exception as exception:  # noqa: BLE001 - user code may raise anything
             result.setup_error = error_from(exception, None)
             result.failures += 1
@@ -80,7 +82,8 @@ def measure(
             runner = active[int(index)]
             result = results[runner.name]
             try:
-                sample = runner.time(result.loops)
+                with recording(RecordTarget(result, round_index)):
+                    sample = runner.time(result.loops)
             except Exception as exception:  # noqa: BLE001 - user code may raise anything
                 result.calls += result.loops
                 result.record_error(error_from(exception, round_index))
@@ -92,7 +95,12 @@ def measure(
             result.cpu_times.append(sample.cpu_ns / sample.loops / 1e9)
 
     for runner in active:
-        results[runner.name].peak_memory = runner.peak_memory()
+        result = results[runner.name]
+        with recording(RecordTarget(result, None, keep=False)):
+            result.peak_memory = runner.peak_memory()
+            # A sandbox runner may not measure the resident set; then the value stays None.
+            rss_growth = getattr(runner, "rss_growth", None)
+            result.rss_growth = rss_growth() if rss_growth is not None else None
 
     return rounds, notes
 

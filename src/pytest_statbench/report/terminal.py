@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .format import format_interval, format_p_value, format_percent, format_ratio, format_time
+from .format import (
+    format_interval,
+    format_memory,
+    format_p_value,
+    format_percent,
+    format_ratio,
+    format_time,
+)
 
 Line = tuple[str, dict[str, bool]]
 
@@ -26,7 +33,7 @@ def _table(rows: list[list[str]]) -> list[str]:
 def benchmark_lines(benchmark: dict[str, Any], confidence_level: float) -> list[Line]:
     """Return the table of one benchmark: one row per implementation."""
     lines: list[Line] = [(f"{benchmark['id']} ({benchmark['rounds']} rounds)", {"bold": True})]
-    comparisons = {c["candidate"]: c for c in benchmark["comparisons"]}
+    comparisons = {c["candidate"]: c for c in benchmark["comparisons"] if c["metric"] == "time"}
     header = ["implementation", "median", f"ratio [{confidence_level:.0%} CI]", "verdict",
               "p (Holm)"]
     rows = [header]
@@ -59,7 +66,7 @@ def benchmark_lines(benchmark: dict[str, Any], confidence_level: float) -> list[
     for text, verdict in zip(_table(rows), verdicts):
         lines.append((text, VERDICT_MARKUP.get(verdict, {})))
 
-    for comparison in benchmark["comparisons"]:
+    for comparison in comparisons.values():
         if comparison["verdict"] in ("inconclusive", "insufficient-data"):
             lines.append((f"    {comparison['candidate']}: {comparison['reason']}", {}))
         expectation = comparison.get("expectation")
@@ -69,6 +76,7 @@ def benchmark_lines(benchmark: dict[str, Any], confidence_level: float) -> list[
                 f"got {comparison['verdict']}"),
                 {"red": True},
             ))
+    lines.extend(_other_metric_lines(benchmark))
     anova = benchmark.get("anova")
     if anova and anova["status"] == "ok":
         lines.append((
@@ -156,3 +164,56 @@ def _estimate(comparison: dict[str, Any]) -> str:
     if comparison["ratio"] is None:
         return format_ratio(None)
     return f"{format_ratio(comparison['ratio'])} {format_interval(comparison['ci'])}"
+
+
+def _other_metric_lines(benchmark: dict[str, Any]) -> list[Line]:
+    """Return a row per candidate and metric other than time that is not equivalent.
+
+    Equivalent ones are only counted, to keep the summary short; the JSON and HTML list all.
+    """
+    all_others = [c for c in benchmark["comparisons"] if c["metric"] != "time"]
+    others = [c for c in all_others if c["verdict"] != "equivalent"]
+    equivalent = sorted({c["metric"] for c in all_others if c["verdict"] == "equivalent"})
+    if not all_others:
+        return []
+    if not others:
+        return [(f"  other metrics: all equivalent ({', '.join(equivalent)})", {})]
+    rows = [["metric", "candidate", "value", "baseline", "ratio [CI]", "verdict"]]
+    verdicts = [""]
+    for comparison in others:
+        if comparison["kind"] == "deterministic":
+            value = _metric_value(comparison["candidate_value"], comparison["unit"])
+            baseline = _metric_value(comparison["baseline_value"], comparison["unit"])
+            estimate = format_ratio(comparison["ratio"])
+        else:
+            value = baseline = ""
+            estimate = _estimate(comparison)
+        rows.append([
+            comparison["metric"],
+            comparison["candidate"],
+            value,
+            baseline,
+            estimate,
+            comparison["verdict"],
+        ])
+        verdicts.append(comparison["verdict"])
+    lines: list[Line] = [("  other metrics:", {})]
+    for text, verdict in zip(_table(rows), verdicts, strict=True):
+        lines.append(("  " + text, VERDICT_MARKUP.get(verdict, {})))
+    if equivalent:
+        lines.append((f"    equivalent elsewhere: {', '.join(equivalent)}", {}))
+    return lines
+
+
+def _metric_value(value: float | None, unit: str) -> str:
+    if value is None:
+        return "n/a"
+    if unit == "B":
+        return format_memory(value)
+    if unit == "" and 0 <= value <= 1 and not float(value).is_integer():
+        return format_percent(value)
+    # Counts such as lines need no unit in a column headed by the metric's name.
+    shown_unit = f" {unit}" if unit not in ("", "lines") else ""
+    if float(value).is_integer():
+        return f"{value:.0f}{shown_unit}"
+    return f"{value:.3g}{shown_unit}"
