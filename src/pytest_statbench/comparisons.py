@@ -78,6 +78,15 @@ def compare_sampled(
         )
         return comparison
 
+    if np.ptp(candidate_values) == 0 and np.ptp(baseline_values) == 0:
+        # Constant in every round, as a counter that each call increments the same way: the
+        # difference is exact, and a test or interval on zero spread would be meaningless.
+        compare_deterministic(
+            metric, comparison, float(candidate_values[0]), float(baseline_values[0]), None
+        )
+        comparison.reason = f"constant in every round: {comparison.reason}"
+        return comparison
+
     if np.all(candidate_values > 0) and np.all(baseline_values > 0):
         _compare_logs(comparison, candidate_by_round, baseline_by_round, settings, rng)
     else:
