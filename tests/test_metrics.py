@@ -159,9 +159,9 @@ def test_record_outside_implementation_fails(pytester: pytest.Pytester) -> None:
     result = run_smoke(pytester)
 
     result.stdout.fnmatch_lines([
-        "BenchUsageError: bench.record('api_calls', ...) was called outside a measured "
+        ("BenchUsageError: bench.record('api_calls', ...) was called outside a measured "
         "implementation; call it from inside an implementation, or from a @compare test body "
-        "after bench(impl, ...)"
+        "after bench(impl, ...)")
     ])
 
 
@@ -177,8 +177,8 @@ def test_record_builtin_name_rejected(pytester: pytest.Pytester) -> None:
     result = run_bench(pytester)
 
     result.stdout.fnmatch_lines([
-        "BenchUsageError: bench.record: 'time' is a built-in metric measured by "
-        "pytest-statbench; record under another name"
+        ("BenchUsageError: bench.record: 'time' is a built-in metric measured by "
+        "pytest-statbench; record under another name")
     ])
 
 
@@ -252,6 +252,6 @@ def test_supplied_unknown_name_rejected(pytester: pytest.Pytester) -> None:
     result = run_bench(pytester)
 
     result.stdout.fnmatch_lines([
-        "BenchUsageError: @compare: supplied values for 'fats', which is not an implementation "
-        "('fast', 'slow')"
+        ("BenchUsageError: @compare: supplied values for 'fats', which is not an implementation "
+        "('fast', 'slow')")
     ])

@@ -475,8 +475,8 @@ def _dedent(text: str) -> str:
 
     textwrap.dedent removes only the indentation common to all lines, so a line of a multi-line
     string at column 0 stops it. Then the first line's indentation is removed from each line
-    that has it, and lines with less indentation lose what they have, which changes only the
-    content of such strings.
+    that has it, and lines with less indentation (possible only inside strings and brackets)
+    lose what they have. That changes at most the content of such strings.
     """
     dedented = textwrap.dedent(text)
     indent = dedented[: len(dedented) - len(dedented.lstrip(" \t"))]
