@@ -107,9 +107,29 @@ def pytest_configure(config: pytest.Config) -> None:
         "benchmark: a benchmark test (used bare); pytest --bench measures it, "
         "plain pytest runs each implementation once",
     )
-    session = BenchSession(config, _read_settings(config))
+    settings = _read_settings(config)
+    if settings.enabled:
+        _reject_parallel_workers(config)
+    session = BenchSession(config, settings)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "statbench-session")
+
+
+def _reject_parallel_workers(config: pytest.Config) -> None:
+    """Refuse benchmark mode under pytest-xdist workers.
+
+    Workers on the same machine would measure at the same time and slow each other down, and
+    the interleaved rounds of one benchmark would no longer share the machine's conditions, so
+    results gathered from several workers would not be comparable.
+    """
+    workers = config.getoption("numprocesses", default=None)
+    distributing = config.getoption("dist", default="no") not in ("no", None)
+    if workers or distributing or hasattr(config, "workerinput"):
+        raise pytest.UsageError(
+            f"pytest --bench measures one benchmark at a time, and pytest-xdist would run "
+            f"benchmarks in parallel workers (-n {workers}) that disturb each other's timings; "
+            f"run the benchmarks with -n 0"
+        )
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import inspect
 import logging
 import platform
 import reprlib
+import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -451,7 +452,21 @@ class BenchSession:
         )
         results = {i.name: i for i in benchmark.implementations}
         rng = benchmark_rng(settings.seed, benchmark.id, stream=0)
-        benchmark.rounds, notes = measure(runners, results, round_settings, rng)
+        reporter = self._progress_reporter()
+        self._progress(
+            reporter,
+            f"statbench: measuring {benchmark.id}: {len(runners)} implementations, "
+            f"up to {settings.rounds} rounds",
+        )
+        started = time.perf_counter()
+        benchmark.rounds, notes = measure(
+            runners, results, round_settings, rng, progress=self._round_progress(reporter)
+        )
+        self._progress(
+            reporter,
+            f"statbench: measured {benchmark.id} in {benchmark.rounds} rounds, "
+            f"{time.perf_counter() - started:.2f} s",
+        )
         benchmark.notes.extend(notes)
         if any(name in CODE_METRICS for name in benchmark.metrics):
             from .metrics import measure_code
@@ -471,6 +486,34 @@ class BenchSession:
         benchmark.diagnostics.extend(diagnose_benchmark(benchmark, settings.margin))
         self.benchmarks.append(benchmark)
         logger.info("measured %s in %d rounds", benchmark.id, benchmark.rounds)
+
+    def _progress_reporter(self) -> Any:
+        """Return the terminal reporter when -v asks for progress lines, else None."""
+        if self.config.get_verbosity() < 1:
+            return None
+        return self.config.pluginmanager.get_plugin("terminalreporter")
+
+    def _round_progress(self, reporter: Any) -> Callable[[int, int], None] | None:
+        """Return a callback that reports every tenth round with -vv, or None."""
+        if reporter is None or self.config.get_verbosity() < 2:
+            return None
+
+        def report(round_index: int, rounds: int) -> None:
+            if round_index % 10 == 0:
+                self._progress(reporter, f"statbench:   round {round_index + 1} of {rounds}")
+
+        return report
+
+    def _progress(self, reporter: Any, line: str) -> None:
+        """Write a progress line past pytest's output capture, as the test is running."""
+        if reporter is None:
+            return
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        if capture is None:
+            reporter.write_line(line)
+            return
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)
 
     def _write_reports(self, run: dict[str, Any]) -> None:
         targets: list[tuple[str, Callable[[dict[str, Any]], str]]] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,7 @@ def measure(
     results: dict[str, ImplementationResult],
     settings: RoundSettings,
     rng: np.random.Generator,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[int, list[str]]:
     """Warm up, calibrate and run the rounds; fill ``results`` and return (rounds, notes).
 
@@ -74,6 +76,8 @@ def measure(
 
     gc.collect()
     for round_index in range(rounds):
+        if progress is not None:
+            progress(round_index, rounds)
         # Young garbage left by one round is collected here, not inside a later sample. A full
         # collection would cost tens of milliseconds per round in a large test process.
         gc.collect(1)
