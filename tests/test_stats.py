@@ -440,11 +440,18 @@ DEGENERATE_TWO_SAMPLE = {
     "n1": ([1.0], [1.0, 2.0, 3.0], "candidate has 1 sample; at least 2 are needed"),
     "n0": ([], [1.0, 2.0, 3.0], "candidate has 0 samples"),
     "baseline n1": ([1.0, 2.0], [3.0], "baseline has 1 sample"),
-    "all nan": ([math.nan, math.nan], [1.0, 2.0], "candidate has 0 samples"),
+    "all nan": (
+        [math.nan, math.nan],
+        [1.0, 2.0],
+        "candidate has 0 samples after 2 NaN or infinite values were dropped",
+    ),
     "nan leaves one": ([1.0, math.nan], [1.0, 2.0], "candidate has 1 sample"),
-    "zero variance": ([2.0, 2.0, 2.0], [3.0, 3.0], "zero variance"),
-    "identical": ([2.0, 2.0], [2.0, 2.0], "zero variance"),
-    "inf": ([1.0, math.inf], [1.0, 2.0], "infinite"),
+    "inf leaves one": (
+        [1.0, math.inf],
+        [1.0, 2.0],
+        "candidate has 1 sample after 1 NaN or infinite value was dropped; at least 2 are needed",
+    ),
+    "-inf leaves one": ([1.0, 2.0], [-math.inf, 2.0], "baseline has 1 sample after 1 NaN"),
 }
 
 
@@ -475,7 +482,7 @@ def test_welch_degenerate_nan(candidate, baseline, reason):
 
 def test_welch_degenerate_counts():
     result = welch_ttest([1.0, math.nan], [1.0, 2.0, 3.0])
-    assert (result.n_candidate, result.n_baseline) == (1, 3)
+    assert (result.n_candidate, result.n_baseline, result.dropped) == (1, 3, 1)
 
 
 def test_welch_degenerate_keeps_level():
@@ -501,6 +508,22 @@ def test_cohens_d_degenerate_band():
     assert cohens_d([1.0], [1.0, 2.0]).band is None
 
 
+# A zero pooled standard deviation makes d 0/0 or infinite, so d stays insufficient-data
+# where the t-tests report "identical" or "deterministic".
+@pytest.mark.parametrize(
+    ("candidate", "baseline"),
+    [([2.0, 2.0, 2.0], [3.0, 3.0]), ([2.0, 2.0], [2.0, 2.0])],
+    ids=["constant, different", "constant, equal"],
+)
+def test_cohens_d_zero_pooled_sd(candidate, baseline):
+    result = cohens_d(candidate, baseline)
+    assert result.status == INSUFFICIENT_DATA
+    assert result.reason == (
+        "both samples have zero variance, so the pooled standard deviation is zero"
+    )
+    assert math.isnan(result.value)
+
+
 DEGENERATE_ANOVA = {
     "one group": ([[1.0, 2.0, 3.0]], "1 group given; at least 2 are needed"),
     "no groups": ([], "0 groups given"),
@@ -509,7 +532,10 @@ DEGENERATE_ANOVA = {
     "nan group": ([[1.0, 2.0], [math.nan, 3.0]], "groups[1] has 1 sample"),
     "zero variance": ([[1.0, 1.0], [2.0, 2.0]], "all groups have zero variance"),
     "identical": ([[1.0, 1.0], [1.0, 1.0]], "all groups have zero variance"),
-    "inf": ([[1.0, 2.0], [3.0, math.inf]], "infinite"),
+    "inf": (
+        [[1.0, 2.0], [3.0, math.inf]],
+        "groups[1] has 1 sample after 1 NaN or infinite value was dropped",
+    ),
 }
 
 
@@ -545,15 +571,29 @@ def test_anova_degenerate_nan(groups, reason):
 DEGENERATE_RATIO = {
     "paired n1": ([1.0], [2.0], True, "1 complete pair; at least 2 are needed"),
     "paired n0": ([], [], True, "0 complete pairs"),
-    "paired nan pairs": ([1.0, math.nan], [math.nan, 2.0], True, "0 complete pairs"),
-    "paired identical": ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], True, "no spread"),
-    "paired constant ratio": ([1.1, 2.2, 3.3], [1.0, 2.0, 3.0], True, "no spread"),
-    "paired inf": ([1.0, math.inf], [1.0, 2.0], True, "infinite"),
+    "paired nan pairs": (
+        [1.0, math.nan],
+        [math.nan, 2.0],
+        True,
+        "0 complete pairs after 2 rounds were dropped for a NaN or infinite value",
+    ),
+    "paired inf": (
+        [1.0, math.inf],
+        [1.0, 2.0],
+        True,
+        (
+            "1 complete pair after 1 round was dropped for a NaN or infinite value; "
+            "at least 2 are needed"
+        ),
+    ),
     "unpaired n1": ([1.0], [1.0, 2.0], False, "candidate has 1 sample"),
     "unpaired n0": ([1.0, 2.0], [], False, "baseline has 0 samples"),
-    "unpaired constant": ([2.0, 2.0], [3.0, 3.0, 3.0], False, "no spread"),
-    "unpaired identical": ([2.0, 2.0], [2.0, 2.0], False, "no spread"),
-    "unpaired inf": ([1.0, 2.0], [math.inf, 2.0], False, "infinite"),
+    "unpaired inf": (
+        [1.0, 2.0],
+        [math.inf, 2.0],
+        False,
+        "baseline has 1 sample after 1 NaN or infinite value was dropped",
+    ),
 }
 
 
@@ -722,10 +762,15 @@ def test_paired_ttest_drops_nan_pairs() -> None:
 
 
 def test_paired_ttest_constant_differences() -> None:
+    # Every round is exactly 1.0 slower: a deterministic difference, with no test to run.
     result = pytest_statbench.stats.paired_ttest([2.0, 3.0, 4.0], [1.0, 2.0, 3.0])
-    assert result.status == "insufficient-data"
-    assert result.reason == "the paired differences have zero variance"
+    assert result.status == "deterministic"
+    assert result.reason == (
+        "every paired difference is the same nonzero value: a deterministic difference"
+    )
     assert math.isnan(result.p_value)
+    assert result.mean_difference == 1.0
+    assert result.confidence_interval == (1.0, 1.0)
 
 
 def test_paired_ttest_length_mismatch() -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from numbers import Integral, Real
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from .results import DETERMINISTIC, IDENTICAL
 
 FloatArray = NDArray[np.float64]
 
@@ -33,21 +36,38 @@ def drop_nan(array: FloatArray) -> FloatArray:
     return array[~np.isnan(array)]
 
 
+def drop_non_finite(array: FloatArray) -> tuple[FloatArray, int]:
+    """Return the finite values of ``array`` and how many NaN or infinite values were removed."""
+    finite_values = array[np.isfinite(array)]
+    return finite_values, int(array.size - finite_values.size)
+
+
 def samples(n: int) -> str:
     return f"{n} sample" if n == 1 else f"{n} samples"
 
 
-def too_few(name: str, n: int) -> str | None:
+def dropped_note(dropped: int) -> str:
+    if dropped == 0:
+        return ""
+    noun = "value was" if dropped == 1 else "values were"
+    return f" after {dropped} NaN or infinite {noun} dropped"
+
+
+def too_few(name: str, n: int, dropped: int = 0) -> str | None:
     """Reason text when ``name`` has fewer than two values, else None."""
     if n < MIN_SAMPLES:
-        return f"{name} has {samples(n)}; at least {MIN_SAMPLES} are needed"
+        return f"{name} has {samples(n)}{dropped_note(dropped)}; at least {MIN_SAMPLES} are needed"
     return None
 
 
-def infinite(name: str, array: FloatArray) -> str | None:
-    """Reason text when ``array`` holds an infinite value, else None."""
-    if np.isinf(array).any():
-        return f"{name} contains an infinite value; every value must be finite"
+def too_few_pairs(n: int, dropped: int = 0) -> str | None:
+    """Reason text when fewer than two complete pairs remain, else None."""
+    if n < MIN_SAMPLES:
+        pairs = "1 complete pair" if n == 1 else f"{n} complete pairs"
+        if dropped:
+            rounds = "round was" if dropped == 1 else "rounds were"
+            pairs += f" after {dropped} {rounds} dropped for a NaN or infinite value"
+        return f"{pairs}; at least {MIN_SAMPLES} are needed"
     return None
 
 
@@ -108,3 +128,63 @@ def no_spread(*arrays: FloatArray) -> bool:
 def constant(array: FloatArray) -> bool:
     """True when every value is identical (zero variance)."""
     return array.size > 0 and float(np.ptp(array)) == 0.0
+
+
+def check_paired(paired: object) -> bool:
+    if not isinstance(paired, (bool, np.bool_)):
+        raise TypeError(f"paired must be True or False, got {paired!r}")
+    return bool(paired)
+
+
+def check_groups(groups: object) -> None:
+    """Raise TypeError unless ``groups`` is a sequence of samples rather than one string."""
+    if isinstance(groups, (str, bytes)):
+        raise TypeError(
+            f"groups must be a sequence of 1-D samples, got {groups!r}; pass e.g. [a, b, c]"
+        )
+
+
+def check_names(names: object, n_groups: int) -> list[str]:
+    """Return ``names`` as a list of distinct strings, one per group, or raise."""
+    if isinstance(names, (str, bytes)):
+        raise TypeError(
+            f"names must be a sequence of strings, one per group, got {names!r}; "
+            "pass e.g. ['baseline', 'candidate']"
+        )
+    if not isinstance(names, Iterable):
+        raise TypeError(f"names must be a sequence of strings, one per group, got {names!r}")
+    listed: list[str] = []
+    for index, name in enumerate(names):
+        if not isinstance(name, str):
+            raise TypeError(f"names[{index}] must be a string, got {name!r}")
+        listed.append(name)
+    if len(listed) != n_groups:
+        raise ValueError(
+            f"names has {len(listed)} entries but there are {n_groups} groups; "
+            "pass one name per group, in the same order"
+        )
+    repeated = sorted({name for name in listed if listed.count(name) > 1})
+    if repeated:
+        verb = "is" if len(repeated) == 1 else "are"
+        raise ValueError(
+            f"names must be distinct, but {', '.join(map(repr, repeated))} {verb} repeated; "
+            "give every group its own name"
+        )
+    return listed
+
+
+def constant_samples_outcome(equal: bool) -> tuple[str, str]:
+    """Return the status and reason for two constant samples, "identical" when they are equal."""
+    if equal:
+        return IDENTICAL, "both samples are constant and equal"
+    return DETERMINISTIC, "both samples are constant: a deterministic difference"
+
+
+def constant_differences_outcome(zero: bool) -> tuple[str, str]:
+    """Return the status and reason for paired differences that are all the same value."""
+    if zero:
+        return IDENTICAL, "every paired difference is zero"
+    return (
+        DETERMINISTIC,
+        "every paired difference is the same nonzero value: a deterministic difference",
+    )

@@ -1,25 +1,27 @@
-"""Hypothesis tests: Welch's and the paired t-test, and one-way ANOVA."""
+"""Hypothesis tests of two samples: Welch's, Student's and the paired t-test."""
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
 
 import numpy as np
 import scipy.stats
 from numpy.typing import ArrayLike
 
 from ._input import (
+    FloatArray,
     as_sample,
     check_confidence_level,
     constant,
-    drop_nan,
+    constant_differences_outcome,
+    constant_samples_outcome,
+    drop_non_finite,
     first_reason,
-    infinite,
     too_few,
+    too_few_pairs,
 )
-from .results import INSUFFICIENT_DATA, OK, AnovaResult, TTestResult
+from .results import INSUFFICIENT_DATA, OK, TTestResult
 
 
 def welch_ttest(
@@ -31,38 +33,49 @@ def welch_ttest(
     freedom are Welch-Satterthwaite's, and the confidence interval is that of
     ``mean(candidate) - mean(baseline)`` from the result's ``confidence_interval``.
 
-    NaN values are dropped first. Each side needs at least two values; if both sides have zero
-    variance the statistic is undefined and the result is "insufficient-data". If only one side
-    has zero variance the test is still defined and is computed.
+    NaN and infinite values are dropped first and counted in ``dropped``. Each side needs at
+    least two values, or the result is "insufficient-data". If both sides are constant the test
+    is undefined: equal constants give "identical", different ones "deterministic", with the
+    exact difference, an interval collapsed onto it, and a NaN statistic and p-value. If only
+    one side is constant the test is still defined and is computed.
     """
+    return _two_sample_ttest(candidate, baseline, confidence_level, equal_var=False)
+
+
+def student_ttest(
+    candidate: ArrayLike, baseline: ArrayLike, *, confidence_level: float = 0.95
+) -> TTestResult:
+    """Two-sided Student's t-test (pooled variance) of candidate against baseline.
+
+    Uses ``scipy.stats.ttest_ind(candidate, baseline, equal_var=True)``: the pooled variance is
+    ``((n_c - 1) s_c^2 + (n_b - 1) s_b^2) / (n_c + n_b - 2)`` and df = n_c + n_b - 2. Input
+    handling and the degenerate cases are those of ``welch_ttest``.
+    """
+    return _two_sample_ttest(candidate, baseline, confidence_level, equal_var=True)
+
+
+def _two_sample_ttest(
+    candidate: ArrayLike, baseline: ArrayLike, confidence_level: float, *, equal_var: bool
+) -> TTestResult:
     level = check_confidence_level(confidence_level)
-    c = drop_nan(as_sample(candidate, "candidate"))
-    b = drop_nan(as_sample(baseline, "baseline"))
+    c, dropped_c = drop_non_finite(as_sample(candidate, "candidate"))
+    b, dropped_b = drop_non_finite(as_sample(baseline, "baseline"))
+    dropped = dropped_c + dropped_b
     reason = first_reason(
-        too_few("candidate", c.size),
-        too_few("baseline", b.size),
-        infinite("candidate", c),
-        infinite("baseline", b),
+        too_few("candidate", c.size, dropped_c),
+        too_few("baseline", b.size, dropped_b),
     )
-    if reason is None and constant(c) and constant(b):
-        reason = "both samples have zero variance"
     if reason is not None:
-        return TTestResult(
-            statistic=math.nan,
-            p_value=math.nan,
-            df=math.nan,
-            mean_difference=math.nan,
-            confidence_interval=(math.nan, math.nan),
-            confidence_level=level,
-            n_candidate=int(c.size),
-            n_baseline=int(b.size),
-            status=INSUFFICIENT_DATA,
-            reason=reason,
-        )
+        return _undefined(level, c, b, dropped, INSUFFICIENT_DATA, reason, difference=math.nan)
+    if constant(c) and constant(b):
+        difference = float(c[0] - b[0])
+        status, reason = constant_samples_outcome(difference == 0.0)
+        return _undefined(level, c, b, dropped, status, reason, difference=difference)
+
     with warnings.catch_warnings():
         # scipy warns about precision loss when one side is constant; that case is valid here.
         warnings.simplefilter("ignore", RuntimeWarning)
-        result = scipy.stats.ttest_ind(c, b, equal_var=False)
+        result = scipy.stats.ttest_ind(c, b, equal_var=equal_var)
         interval = result.confidence_interval(confidence_level=level)
     return TTestResult(
         statistic=float(result.statistic),
@@ -75,6 +88,7 @@ def welch_ttest(
         n_baseline=int(b.size),
         status=OK,
         reason=None,
+        dropped=dropped,
     )
 
 
@@ -85,8 +99,10 @@ def paired_ttest(
 
     Uses ``scipy.stats.ttest_rel(candidate, baseline)``: a one-sample t-test of the differences
     with n - 1 degrees of freedom. The confidence interval is that of the mean difference.
-    Pairs where either side is NaN are dropped. At least two pairs are needed, and differences
-    that are all equal (zero variance) give "insufficient-data".
+    Pairs where either side is NaN or infinite are dropped and counted in ``dropped``. At least
+    two pairs are needed. Differences that are all equal leave the test undefined: all zero
+    gives "identical", one repeated nonzero value "deterministic", each with the exact mean
+    difference, a collapsed interval and a NaN statistic and p-value.
     """
     level = check_confidence_level(confidence_level)
     c = as_sample(candidate, "candidate")
@@ -96,30 +112,22 @@ def paired_ttest(
             f"paired samples differ in length: candidate has {c.size} values, baseline "
             f"{b.size}; pass one value per round on each side, NaN where a round failed"
         )
-    keep = ~(np.isnan(c) | np.isnan(b))
+    keep = np.isfinite(c) & np.isfinite(b)
+    dropped = int(keep.size - np.count_nonzero(keep))
     c = c[keep]
     b = b[keep]
     differences = c - b
-    reason = first_reason(
-        too_few("pairs", differences.size),
-        infinite("candidate", c),
-        infinite("baseline", b),
-    )
-    if reason is None and constant(differences):
-        reason = "the paired differences have zero variance"
+    reason = too_few_pairs(differences.size, dropped)
     if reason is not None:
-        return TTestResult(
-            statistic=math.nan,
-            p_value=math.nan,
-            df=math.nan,
-            mean_difference=math.nan,
-            confidence_interval=(math.nan, math.nan),
-            confidence_level=level,
-            n_candidate=int(c.size),
-            n_baseline=int(b.size),
-            status=INSUFFICIENT_DATA,
-            reason=reason,
-        )
+        return _undefined(level, c, b, dropped, INSUFFICIENT_DATA, reason, difference=math.nan)
+    if constant(differences):
+        difference = float(differences[0])
+        if constant(c) and constant(b):
+            status, reason = constant_samples_outcome(difference == 0.0)
+        else:
+            status, reason = constant_differences_outcome(difference == 0.0)
+        return _undefined(level, c, b, dropped, status, reason, difference=difference)
+
     result = scipy.stats.ttest_rel(c, b)
     interval = result.confidence_interval(confidence_level=level)
     return TTestResult(
@@ -133,59 +141,32 @@ def paired_ttest(
         n_baseline=int(b.size),
         status=OK,
         reason=None,
+        dropped=dropped,
     )
 
 
-def one_way_anova(groups: Sequence[ArrayLike]) -> AnovaResult:
-    """One-way ANOVA across ``groups`` with ``scipy.stats.f_oneway``, plus eta squared.
-
-    NaN values are dropped from each group. At least two groups with at least two values each
-    are needed, and not every group may have zero variance; otherwise the result is
-    "insufficient-data". ``eta_squared`` is SS_between / SS_total.
-    """
-    if isinstance(groups, (str, bytes)):
-        raise TypeError(
-            f"groups must be a sequence of 1-D samples, got {groups!r}; pass e.g. [a, b, c]"
-        )
-    arrays = [drop_nan(as_sample(group, f"groups[{i}]")) for i, group in enumerate(groups)]
-    k = len(arrays)
-    n_total = int(sum(array.size for array in arrays))
-    reason = None
-    if k < 2:
-        reason = f"{k} group{'' if k == 1 else 's'} given; at least 2 are needed"
-    reason = first_reason(
-        reason,
-        *(too_few(f"groups[{i}]", array.size) for i, array in enumerate(arrays)),
-        *(infinite(f"groups[{i}]", array) for i, array in enumerate(arrays)),
-    )
-    if reason is None and all(constant(array) for array in arrays):
-        reason = "all groups have zero variance"
-    if reason is not None:
-        return AnovaResult(
-            statistic=math.nan,
-            p_value=math.nan,
-            df_between=math.nan,
-            df_within=math.nan,
-            eta_squared=math.nan,
-            n_groups=k,
-            n_total=n_total,
-            status=INSUFFICIENT_DATA,
-            reason=reason,
-        )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        result = scipy.stats.f_oneway(*arrays)
-    grand_mean = np.mean(np.concatenate(arrays))
-    ss_between = sum(array.size * (np.mean(array) - grand_mean) ** 2 for array in arrays)
-    ss_total = sum(float(np.sum((array - grand_mean) ** 2)) for array in arrays)
-    return AnovaResult(
-        statistic=float(result.statistic),
-        p_value=float(result.pvalue),
-        df_between=float(k - 1),
-        df_within=float(n_total - k),
-        eta_squared=float(ss_between / ss_total),
-        n_groups=k,
-        n_total=n_total,
-        status=OK,
-        reason=None,
+def _undefined(
+    level: float,
+    c: FloatArray,
+    b: FloatArray,
+    dropped: int,
+    status: str,
+    reason: str,
+    *,
+    difference: float,
+) -> TTestResult:
+    """Result without a test: NaN statistic, p-value and df, the interval collapsed on
+    ``difference`` (NaN when there is too little data)."""
+    return TTestResult(
+        statistic=math.nan,
+        p_value=math.nan,
+        df=math.nan,
+        mean_difference=difference,
+        confidence_interval=(difference, difference),
+        confidence_level=level,
+        n_candidate=int(c.size),
+        n_baseline=int(b.size),
+        status=status,
+        reason=reason,
+        dropped=dropped,
     )
