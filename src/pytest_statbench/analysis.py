@@ -36,6 +36,7 @@ from .results import (
     Gate,
     ImplementationResult,
     NoiseFloor,
+    PosthocPair,
     SessionSummary,
 )
 
@@ -257,20 +258,55 @@ def analyse_benchmark(benchmark: BenchmarkResult, settings: AnalysisSettings) ->
                 }
             benchmark.comparisons.append(comparison)
 
-    measured = [i for i in benchmark.implementations if i.name != benchmark.aa_copy]
+    measured = [
+        i for i in benchmark.implementations if i.name != benchmark.aa_copy and len(i.times) >= 2
+    ]
     if len(measured) >= 3:
-        groups = [np.log(np.asarray(i.times)) for i in measured if i.times]
-        anova = stats.one_way_anova(groups)
-        ok = anova.status == "ok"
-        benchmark.anova = AnovaSummary(
-            statistic=anova.statistic if ok else None,
-            p_value=anova.p_value if ok else None,
-            df_between=anova.df_between if ok else None,
-            df_within=anova.df_within if ok else None,
-            eta_squared=anova.eta_squared if ok else None,
-            status=anova.status,
-            reason=anova.reason,
-        )
+        benchmark.anova = analyse_variance(measured, settings.confidence_level)
+
+
+def analyse_variance(
+    implementations: list[ImplementationResult], confidence_level: float
+) -> AnovaSummary:
+    """One-way and Welch's ANOVA on log-times, with Games-Howell pairs as ratios.
+
+    Games-Howell suits timings because it does not assume equal variances; its differences of
+    mean log-times are reported exponentiated, as ratios of geometric means.
+    """
+    groups = [np.log(np.asarray(i.times)) for i in implementations]
+    names = [i.name for i in implementations]
+    anova = stats.one_way_anova(groups)
+    welch = stats.welch_anova(groups)
+    ok = anova.status == stats.OK
+    welch_ok = welch.status == stats.OK
+    posthoc: list[PosthocPair] = []
+    if welch_ok:
+        for pair in stats.games_howell(groups, names, confidence_level=confidence_level):
+            pair_ok = pair.status == stats.OK
+            posthoc.append(PosthocPair(
+                first=pair.first,
+                second=pair.second,
+                ratio=math.exp(pair.mean_difference) if pair_ok else None,
+                ci=(
+                    (math.exp(pair.confidence_interval[0]), math.exp(pair.confidence_interval[1]))
+                    if pair_ok else None
+                ),
+                p_value=pair.p_value if pair_ok else None,
+            ))
+    return AnovaSummary(
+        statistic=anova.statistic if ok else None,
+        p_value=anova.p_value if ok else None,
+        df_between=anova.df_between if ok else None,
+        df_within=anova.df_within if ok else None,
+        eta_squared=anova.eta_squared if ok else None,
+        status=anova.status,
+        reason=anova.reason,
+        omega_squared=anova.omega_squared if ok else None,
+        welch_statistic=welch.statistic if welch_ok else None,
+        welch_p_value=welch.p_value if welch_ok else None,
+        welch_df_within=welch.df_within if welch_ok else None,
+        posthoc=posthoc,
+    )
 
 
 def metric_catalogue(benchmark: BenchmarkResult) -> dict[str, Metric]:

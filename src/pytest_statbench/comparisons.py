@@ -148,10 +148,18 @@ def _compare_logs(
     if effect.status == "ok":
         comparison.cohens_d = effect.value
         comparison.effect_size_band = effect.band
+    hedges = stats.hedges_g(log_candidate, log_baseline)
+    if hedges.status == "ok":
+        comparison.hedges_g = hedges.value
+    rank = stats.mann_whitney(candidate_values, baseline_values)
+    if rank.status == "ok":
+        comparison.mann_whitney_p = rank.p_value
+        comparison.vargha_delaney_a = rank.a12
 
-    if interval.status != "ok":
+    if interval.status not in (stats.OK, stats.IDENTICAL, stats.DETERMINISTIC):
         comparison.reason = interval.reason or "the confidence interval could not be computed"
         return
+    # Identical and deterministic results carry an exact ratio with a collapsed interval.
     comparison.ratio = interval.ratio
     comparison.ci = (interval.low, interval.high)
 

@@ -136,6 +136,10 @@ class Comparison:
     df: float | None = None
     cohens_d: float | None = None
     effect_size_band: str | None = None
+    hedges_g: float | None = None
+    # Two-sided Mann-Whitney U p-value and Vargha-Delaney A = P(candidate > baseline).
+    mann_whitney_p: float | None = None
+    vargha_delaney_a: float | None = None
     n_candidate: int = 0
     n_baseline: int = 0
     n_pairs: int = 0
@@ -192,6 +196,17 @@ class NoiseFloor:
 
 
 @dataclass
+class PosthocPair:
+    """One pair of implementations in the Games-Howell post-hoc test on log-times."""
+
+    first: str
+    second: str
+    ratio: float | None
+    ci: tuple[float, float] | None
+    p_value: float | None
+
+
+@dataclass
 class AnovaSummary:
     statistic: float | None
     p_value: float | None
@@ -200,6 +215,12 @@ class AnovaSummary:
     eta_squared: float | None
     status: str
     reason: str | None
+    omega_squared: float | None = None
+    # Welch's ANOVA, which does not assume equal variances, and its post-hoc pairs.
+    welch_statistic: float | None = None
+    welch_p_value: float | None = None
+    welch_df_within: float | None = None
+    posthoc: list[PosthocPair] = field(default_factory=list)
 
 
 @dataclass
@@ -335,6 +356,9 @@ def comparison_to_dict(comparison: Comparison) -> dict[str, Any]:
         "df": _finite(comparison.df),
         "cohens_d": _finite(comparison.cohens_d),
         "effect_size_band": comparison.effect_size_band,
+        "hedges_g": _finite(comparison.hedges_g),
+        "mann_whitney_p": _finite(comparison.mann_whitney_p),
+        "vargha_delaney_a": _finite(comparison.vargha_delaney_a),
         "n_candidate": comparison.n_candidate,
         "n_baseline": comparison.n_baseline,
         "n_pairs": comparison.n_pairs,
@@ -361,6 +385,20 @@ def benchmark_to_dict(benchmark: BenchmarkResult) -> dict[str, Any]:
             "eta_squared": _finite(benchmark.anova.eta_squared),
             "status": benchmark.anova.status,
             "reason": benchmark.anova.reason,
+            "omega_squared": _finite(benchmark.anova.omega_squared),
+            "welch_statistic": _finite(benchmark.anova.welch_statistic),
+            "welch_p_value": _finite(benchmark.anova.welch_p_value),
+            "welch_df_within": _finite(benchmark.anova.welch_df_within),
+            "posthoc": [
+                {
+                    "first": pair.first,
+                    "second": pair.second,
+                    "ratio": _finite(pair.ratio),
+                    "ci": None if pair.ci is None else _finite_list(list(pair.ci)),
+                    "p_value": _finite(pair.p_value),
+                }
+                for pair in benchmark.anova.posthoc
+            ],
         }
     return {
         "id": benchmark.id,

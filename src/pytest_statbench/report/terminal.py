@@ -85,6 +85,20 @@ def benchmark_lines(benchmark: dict[str, Any], confidence_level: float) -> list[
             f"p {_p_clause(anova['p_value'])}, eta squared = {anova['eta_squared']:.3f}"),
             {},
         ))
+        if anova.get("welch_statistic") is not None:
+            lines.append((
+                f"    Welch's ANOVA: F({anova['df_between']:.0f}, {anova['welch_df_within']:.1f}) "
+                f"= {anova['welch_statistic']:.3g}, p {_p_clause(anova['welch_p_value'])}",
+                {},
+            ))
+        for pair in anova.get("posthoc", []):
+            if pair["ratio"] is None:
+                continue
+            lines.append((
+                f"      Games-Howell {pair['first']} / {pair['second']}: "
+                f"{_estimate(pair)}, p {_p_clause(pair['p_value'])}",
+                {},
+            ))
     noise_floor = benchmark.get("noise_floor")
     if noise_floor:
         if noise_floor["floor"] is None:
