@@ -389,6 +389,16 @@ def adjust_session(benchmarks: list[BenchmarkResult]) -> None:
         for comparison, value in zip(family, adjusted, strict=True):
             comparison.p_value_holm = float(value)
 
+    # Benjamini-Hochberg controls the false discovery rate over all reported comparisons, the
+    # adjustment suited to scanning a report rather than gating on it.
+    reported = [c for b in benchmarks for c in b.comparisons if primary_p_value(c) is not None]
+    if reported:
+        rates = stats.benjamini_hochberg(
+            np.asarray([primary_p_value(c) for c in reported], dtype=float)
+        )
+        for comparison, value in zip(reported, rates, strict=True):
+            comparison.p_value_bh = float(value)
+
 
 def is_win(comparison: Comparison, alpha: float) -> bool:
     """A win is a better verdict; a sampled one also needs its Holm-adjusted p below alpha."""
@@ -405,6 +415,7 @@ def summarise(
     alpha: float,
     min_win_rate: float | None,
     min_improvement: float | None,
+    confidence_level: float = 0.95,
 ) -> SessionSummary:
     """Count verdicts and wins, average the ratios and evaluate the session gates.
 
@@ -429,6 +440,7 @@ def summarise(
     if cost_ratios:
         geometric_mean_ratio = stats.geometric_mean(np.asarray(cost_ratios))
         average_improvement = 1.0 - geometric_mean_ratio
+    geometric_mean_ratio_ci = _geometric_mean_interval(made, confidence_level)
 
     gates: list[Gate] = []
     if min_win_rate is not None:
@@ -449,9 +461,35 @@ def summarise(
         geometric_mean_ratio=geometric_mean_ratio,
         average_improvement=average_improvement,
         verdicts=dict(verdicts),
+        geometric_mean_ratio_ci=geometric_mean_ratio_ci,
         gates=gates,
         passed=all(gate.passed for gate in gates),
     )
+
+
+def _geometric_mean_interval(
+    comparisons: list[Comparison], confidence_level: float
+) -> tuple[float, float] | None:
+    """Return the interval of the geometric mean cost ratio, when every comparison has an SE.
+
+    Deterministic comparisons have no standard error, so with any of them counted the
+    interval is left out rather than computed from part of the comparisons.
+    """
+    if not comparisons:
+        return None
+    if any(c.log_standard_error is None or c.ratio is None or c.ratio <= 0 for c in comparisons):
+        return None
+    logs = [
+        math.log(c.ratio) if c.better == "lower" else -math.log(c.ratio)  # type: ignore[arg-type]
+        for c in comparisons
+    ]
+    errors = [c.log_standard_error for c in comparisons]
+    result = stats.geometric_mean_ratio(
+        np.asarray(logs), np.asarray(errors, dtype=float), confidence_level=confidence_level
+    )
+    if result.status not in (stats.OK, stats.IDENTICAL, stats.DETERMINISTIC):
+        return None
+    return (result.low, result.high)
 
 
 def _threshold_gate(

@@ -162,6 +162,7 @@ def _compare_logs(
     # Identical and deterministic results carry an exact ratio with a collapsed interval.
     comparison.ratio = interval.ratio
     comparison.ci = (interval.low, interval.high)
+    comparison.log_standard_error = interval.log_standard_error
 
 
 def _compare_means(

@@ -132,6 +132,10 @@ class Comparison:
     p_value: float | None = None
     p_value_paired: float | None = None
     p_value_holm: float | None = None
+    # Benjamini-Hochberg adjusted over every reported comparison, for reading many at once.
+    p_value_bh: float | None = None
+    # Standard error of log(ratio), for the session's geometric mean interval; not stored.
+    log_standard_error: float | None = None
     statistic: float | None = None
     df: float | None = None
     cohens_d: float | None = None
@@ -273,6 +277,8 @@ class SessionSummary:
     verdicts: dict[str, int]
     gates: list[Gate]
     passed: bool
+    # Interval of geometric_mean_ratio at the session's confidence level, when it is known.
+    geometric_mean_ratio_ci: tuple[float, float] | None = None
 
 
 def _finite(value: float | None) -> float | None:
@@ -352,6 +358,7 @@ def comparison_to_dict(comparison: Comparison) -> dict[str, Any]:
         "p_value": _finite(comparison.p_value),
         "p_value_paired": _finite(comparison.p_value_paired),
         "p_value_holm": _finite(comparison.p_value_holm),
+        "p_value_bh": _finite(comparison.p_value_bh),
         "statistic": _finite(comparison.statistic),
         "df": _finite(comparison.df),
         "cohens_d": _finite(comparison.cohens_d),
@@ -447,6 +454,11 @@ def summary_to_dict(summary: SessionSummary) -> dict[str, Any]:
         "win_rate": _finite(summary.win_rate),
         "geometric_mean_ratio": _finite(summary.geometric_mean_ratio),
         "average_improvement": _finite(summary.average_improvement),
+        "geometric_mean_ratio_ci": (
+            None
+            if summary.geometric_mean_ratio_ci is None
+            else _finite_list(list(summary.geometric_mean_ratio_ci))
+        ),
         "verdicts": dict(summary.verdicts),
         "gates": [
             {

@@ -154,6 +154,7 @@ class BenchSession:
             alpha=settings.alpha,
             min_win_rate=settings.min_win_rate,
             min_improvement=settings.min_improvement,
+            confidence_level=settings.confidence_level,
         )
         self.run = run_to_dict(
             tool_version=__version__,

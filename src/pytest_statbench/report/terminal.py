@@ -87,16 +87,16 @@ def benchmark_lines(benchmark: dict[str, Any], confidence_level: float) -> list[
         ))
         if anova.get("welch_statistic") is not None:
             lines.append((
-                f"    Welch's ANOVA: F({anova['df_between']:.0f}, {anova['welch_df_within']:.1f}) "
-                f"= {anova['welch_statistic']:.3g}, p {_p_clause(anova['welch_p_value'])}",
+                (f"    Welch's ANOVA: F({anova['df_between']:.0f}, {anova['welch_df_within']:.1f}) "
+                f"= {anova['welch_statistic']:.3g}, p {_p_clause(anova['welch_p_value'])}"),
                 {},
             ))
         for pair in anova.get("posthoc", []):
             if pair["ratio"] is None:
                 continue
             lines.append((
-                f"      Games-Howell {pair['first']} / {pair['second']}: "
-                f"{_estimate(pair)}, p {_p_clause(pair['p_value'])}",
+                (f"      Games-Howell {pair['first']} / {pair['second']}: "
+                f"{_estimate(pair)}, p {_p_clause(pair['p_value'])}"),
                 {},
             ))
     noise_floor = benchmark.get("noise_floor")
@@ -153,8 +153,8 @@ def summary_lines(run: dict[str, Any]) -> list[Line]:
     ))
     lines.append((
         (f"average improvement: {format_percent(summary['average_improvement'])} "
-        f"(geometric mean time ratio {format_ratio(summary['geometric_mean_ratio'])} "
-        f"over {made} comparisons)"),
+        f"(geometric mean ratio {format_ratio(summary['geometric_mean_ratio'])}"
+        f"{_interval_suffix(summary.get('geometric_mean_ratio_ci'))} over {made} comparisons)"),
         {},
     ))
     counts = ", ".join(f"{count} {verdict}" for verdict, count in summary["verdicts"].items())
@@ -231,3 +231,9 @@ def _metric_value(value: float | None, unit: str) -> str:
     if float(value).is_integer():
         return f"{value:.0f}{shown_unit}"
     return f"{value:.3g}{shown_unit}"
+
+
+def _interval_suffix(interval: list[float | None] | None) -> str:
+    if not interval or interval[0] is None or interval[1] is None:
+        return ""
+    return f" {format_interval(interval)}"
