@@ -161,9 +161,8 @@ def test_async_benchmark_uses_one_loop(pytester: pytest.Pytester) -> None:
 
 
 RUNNING_LOOP_MESSAGE = (
-    "BenchUsageError: pytest-statbench measures inside its own event loop, and this test "
-    "already runs one; write the benchmark test as a plain def, its implementations may still "
-    "be async"
+    "BenchUsageError: bench.compare() cannot run inside an async test, whose event loop is "
+    "already running; write result = await bench.acompare(...) to measure on the test's loop"
 )
 
 
@@ -204,3 +203,75 @@ def test_async_decorated_test_is_rejected(pytester: pytest.Pytester) -> None:
         "implementations on its own event loop, so write the test as a plain def and keep the "
         "implementations async")
     ])
+
+
+CLIENT_MODULE = """
+    import asyncio
+    import pytest
+    import pytest_asyncio
+
+    class Client:
+        def __init__(self):
+            self.loop = asyncio.get_running_loop()
+            self.calls = 0
+
+        async def get(self, value):
+            # A client bound to the loop of its fixture fails on any other loop.
+            if asyncio.get_running_loop() is not self.loop:
+                raise RuntimeError("client used on a foreign event loop")
+            self.calls += 1
+            await asyncio.sleep(0)
+            return value
+
+    @pytest_asyncio.fixture
+    async def client():
+        return Client()
+
+    @pytest.mark.benchmark
+    {mark}
+    async def test_x(bench, client):
+        async def one_by_one():
+            return [await client.get(i) for i in range(20)]
+
+        def plain():
+            return sum(range(20000))
+
+        result = await bench.acompare({{"async": one_by_one, "plain": plain}}, baseline="plain")
+        assert result.verdict("async") in ("better", "worse", "equivalent", "inconclusive")
+"""
+
+
+@pytest.mark.parametrize(
+    ("mode", "mark"), [("strict", "@pytest.mark.asyncio"), ("auto", "")]
+)
+def test_acompare_uses_test_loop(pytester: pytest.Pytester, mode: str, mark: str) -> None:
+    pytester.makepyfile(test_inner_acompare=CLIENT_MODULE.format(mark=mark))
+
+    result = run_bench(pytester, "-o", f"asyncio_mode={mode}", "--bench-json=out.json")
+
+    assert result.ret == pytest.ExitCode.OK, output_of(result)
+    benchmark = read_json(pytester.path / "out.json")["benchmarks"][0]
+    assert [i["name"] for i in benchmark["implementations"]] == ["async", "plain"]
+    assert benchmark["implementations"][0]["is_async"] is True
+
+
+def test_acompare_smoke_mode(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_inner_acompare="""
+    import pytest
+
+    CALLS = []
+
+    async def counted():
+        CALLS.append(None)
+
+    @pytest.mark.asyncio
+    async def test_x(bench):
+        result = await bench.acompare({"a": counted, "b": counted}, baseline="a")
+        assert result.verdict("b") == "not-measured"
+        assert result.ratio("b") is None
+        assert len(CALLS) == 2
+    """)
+
+    result = run_smoke(pytester)
+
+    result.assert_outcomes(passed=1)

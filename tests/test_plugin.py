@@ -63,7 +63,7 @@ def test_decorator_seed_option_repeats(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         [
             ("statbench: seed 123, 10 rounds, margin 5.0%, alpha 0.05, sample >= 0.2 ms, "
-            "backend in-process (repeat with --bench-seed=123)")
+            "callables in-process, Code in local sandbox, * (repeat with --bench-seed=123)")
         ]
     )
     result.stdout.fnmatch_lines(["seed: 123 (repeat with --bench-seed=123)"])

@@ -236,10 +236,26 @@ class ComparisonResult:
         return self.benchmark.baseline
 
     def verdict(self, candidate: str, metric: str = "time") -> str:
+        """Return the candidate's verdict on ``metric``; "not-measured" in a smoke run."""
+        if not self.measured:
+            self._check_candidate(candidate)
+            return "not-measured"
         return self.metric(candidate, metric).verdict
 
     def ratio(self, candidate: str, metric: str = "time") -> float | None:
+        """Return the candidate's ratio to the baseline on ``metric``; None in a smoke run."""
+        if not self.measured:
+            self._check_candidate(candidate)
+            return None
         return self.metric(candidate, metric).ratio
+
+    def _check_candidate(self, candidate: str) -> None:
+        names = [i.name for i in self.benchmark.implementations if i.name != self.baseline]
+        if candidate not in names:
+            raise BenchUsageError(
+                f"{candidate!r} is not a candidate of this comparison; candidates: "
+                f"{', '.join(repr(name) for name in names)}"
+            )
 
     def metric(self, candidate: str, name: str) -> Comparison:
         """Return the comparison of ``candidate`` with the baseline on metric ``name``."""
@@ -394,14 +410,8 @@ class Bench:
         options = metric_options(
             metrics, counted, prices, supplied, implementations, "bench.compare"
         )
-        self._compare_count += 1
-        benchmark_id = self._nodeid
-        if name is not None:
-            benchmark_id = f"{self._nodeid}[{name}]"
-        elif self._compare_count > 1:
-            benchmark_id = f"{self._nodeid}[{self._compare_count}]"
         return self._session.run_fixture_comparison(
-            benchmark_id=benchmark_id,
+            benchmark_id=self._next_id(name),
             nodeid=self._nodeid,
             implementations=dict(implementations),
             baseline=baseline,
@@ -410,6 +420,54 @@ class Bench:
             expect=expect,
             options=options,
         )
+
+    async def acompare(
+        self,
+        implementations: Mapping[str, Callable[..., Any]],
+        *,
+        baseline: str,
+        args: tuple[Any, ...] = (),
+        kwargs: Mapping[str, Any] | None = None,
+        expect: str | None = None,
+        name: str | None = None,
+        metrics: list[str] | tuple[str, ...] | None = None,
+        counted: list[str] | tuple[str, ...] | None = None,
+        prices: Mapping[str, float] | None = None,
+        supplied: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> ComparisonResult:
+        """Measure and compare inside an ``async def`` test, on the test's own event loop.
+
+        Takes the same arguments as ``compare``; async implementations may use the test's
+        async fixtures and clients, since they run on the loop those belong to.
+        """
+        __tracebackhide__ = True
+        if not isinstance(implementations, Mapping):
+            raise BenchUsageError(
+                f"bench.acompare() takes a dict of name to callable, got "
+                f"{type(implementations).__name__}"
+            )
+        validate_implementations(implementations, baseline, expect, "bench.acompare")
+        options = metric_options(
+            metrics, counted, prices, supplied, implementations, "bench.acompare"
+        )
+        return await self._session.run_fixture_comparison_async(
+            benchmark_id=self._next_id(name),
+            nodeid=self._nodeid,
+            implementations=dict(implementations),
+            baseline=baseline,
+            args=tuple(args),
+            kwargs=dict(kwargs or {}),
+            expect=expect,
+            options=options,
+        )
+
+    def _next_id(self, name: str | None) -> str:
+        self._compare_count += 1
+        if name is not None:
+            return f"{self._nodeid}[{name}]"
+        if self._compare_count > 1:
+            return f"{self._nodeid}[{self._compare_count}]"
+        return self._nodeid
 
     def record(
         self, name: str, value: float, *, unit: str = "", better: str = "lower"

@@ -10,7 +10,7 @@ import reprlib
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
@@ -81,9 +81,17 @@ class BenchSession:
         return [
             (f"statbench: seed {settings.seed}, {settings.rounds} rounds, "
             f"margin {settings.margin:.1%}, alpha {settings.alpha:g}, "
-            f"sample >= {settings.min_sample_time * 1000:g} ms, backend in-process "
-            f"(repeat with --bench-seed={settings.seed})")
+            f"sample >= {settings.min_sample_time * 1000:g} ms, callables in-process, "
+            f"Code in {self._describe_sandbox()} (repeat with --bench-seed={settings.seed})")
         ]
+
+    def _describe_sandbox(self) -> str:
+        from .sandbox import describe_isolation
+
+        try:
+            return describe_isolation(self.settings.sandbox)
+        except Exception as error:  # noqa: BLE001 - a header must not stop the session
+            return f"{self.settings.sandbox} sandbox ({error})"
 
     def pytest_collection_modifyitems(
         self, config: pytest.Config, items: list[pytest.Item]
@@ -133,8 +141,10 @@ class BenchSession:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         excinfo = call.excinfo
+        from .sandbox.base import SandboxError
+
         message_only = excinfo is not None and isinstance(
-            excinfo.value, (BenchUsageError, BenchmarkFailed)
+            excinfo.value, (BenchUsageError, BenchmarkFailed, SandboxError)
         )
         if message_only and report.failed and excinfo is not None:
             report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
@@ -199,9 +209,8 @@ class BenchSession:
             pass
         else:
             raise BenchUsageError(
-                "pytest-statbench measures inside its own event loop, and this test already "
-                "runs one; write the benchmark test as a plain def, its implementations may "
-                "still be async"
+                "bench.compare() cannot run inside an async test, whose event loop is already "
+                "running; write result = await bench.acompare(...) to measure on the test's loop"
             )
         loop = asyncio.new_event_loop()
         self._loop = loop
@@ -351,6 +360,100 @@ class BenchSession:
                     self._add_aa_copy(benchmark, implementations[baseline], args, kwargs, runners)
                 self._measure(benchmark, runners, implementations)
 
+        return self._fixture_outcome(benchmark, raised)
+
+    async def run_fixture_comparison_async(
+        self,
+        *,
+        benchmark_id: str,
+        nodeid: str,
+        implementations: dict[str, Callable[..., Any]],
+        baseline: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        expect: str | None,
+        options: MetricOptions,
+    ) -> ComparisonResult:
+        """Run ``await bench.acompare(...)`` inside an async test, on the test's event loop.
+
+        The first call of each implementation is awaited directly. The rounds run in a worker
+        thread, which hands every async sample to the test's loop and waits for it, so the
+        implementations share the loop, fixtures and clients of the test.
+        """
+        __tracebackhide__ = True
+        from .measure import CallSpec, InProcessRunner
+        from .measure.timing import LoopBridge
+
+        bridge = LoopBridge(asyncio.get_running_loop())
+        benchmark = self._new_benchmark(benchmark_id, nodeid, "fixture", baseline, expect, options)
+        runners: list[Runner] = []
+        raised: list[tuple[str, Exception]] = []
+        opened: list[Runner] = []
+        try:
+            for name, implementation in implementations.items():
+                result = self._new_implementation(benchmark, name, implementation, options)
+                try:
+                    with recording(RecordTarget(result, None)):
+                        if is_code(implementation):
+                            runner = await asyncio.to_thread(
+                                self._open_code_runner, name, implementation, args, kwargs
+                            )
+                            opened.append(runner)
+                        else:
+                            value = implementation(*args, **kwargs)
+                            is_async = inspect.isawaitable(value)
+                            if is_async:
+                                await value
+                            call = CallSpec(name, implementation, args, kwargs, is_async)
+                            runner = InProcessRunner(call, bridge)
+                except Exception as exception:  # noqa: BLE001 - user code may raise anything
+                    result.setup_error = _error_from(exception)
+                    result.failures += 1
+                    raised.append((name, exception))
+                    continue
+                result.is_async = runner.is_async
+                runners.append(runner)
+
+            if self.settings.enabled:
+                if self.settings.aa != "off" and not any(n == baseline for n, _ in raised):
+                    source = next(r for r in runners if r.name == baseline)
+                    if isinstance(source, InProcessRunner):
+                        copy = self._aa_copy_name(benchmark)
+                        benchmark.implementations.append(ImplementationResult(
+                            name=copy, qualname=_qualname(implementations[baseline]),
+                            is_async=source.is_async,
+                        ))
+                        benchmark.aa_copy = copy
+                        runners.append(InProcessRunner(replace(source.call, name=copy), bridge))
+                    else:
+                        benchmark.notes.append(
+                            "the A/A copy is not measured for a Code baseline in an async test"
+                        )
+                await asyncio.to_thread(self._measure, benchmark, runners, implementations)
+        finally:
+            for runner in opened:
+                await asyncio.to_thread(runner.close)
+
+        return self._fixture_outcome(benchmark, raised)
+
+    def _open_code_runner(
+        self, name: str, implementation: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Runner:
+        """Open a sandbox runner for a Code implementation and make its first call."""
+        from .sandbox import open_runner
+
+        runner: Runner = open_runner(name, implementation, args, kwargs, self.settings)
+        try:
+            runner.call_once()  # type: ignore[attr-defined]
+        except BaseException:
+            runner.close()
+            raise
+        return runner
+
+    def _fixture_outcome(
+        self, benchmark: BenchmarkResult, raised: list[tuple[str, Exception]]
+    ) -> ComparisonResult:
+        __tracebackhide__ = True
         _raise_implementation_errors(raised)
         outcome = ComparisonResult(
             benchmark=benchmark,
@@ -415,10 +518,7 @@ class BenchSession:
         """
         if self.settings.aa == "off":
             return
-        names = {i.name for i in benchmark.implementations}
-        copy = f"{benchmark.baseline} (A/A copy)"
-        while copy in names:
-            copy += "'"
+        copy = self._aa_copy_name(benchmark)
         result = ImplementationResult(name=copy, qualname=_qualname(implementation))
         try:
             _, runner = self.call_once(copy, implementation, args, kwargs)
@@ -432,6 +532,14 @@ class BenchSession:
         benchmark.implementations.append(result)
         benchmark.aa_copy = copy
         runners.append(runner)
+
+    @staticmethod
+    def _aa_copy_name(benchmark: BenchmarkResult) -> str:
+        names = {i.name for i in benchmark.implementations}
+        copy = f"{benchmark.baseline} (A/A copy)"
+        while copy in names:
+            copy += "'"
+        return copy
 
     def _measure(
         self,
@@ -538,7 +646,12 @@ class BenchSession:
 
 
 def _error_from(exception: BaseException) -> CallError:
-    return CallError(round=None, type=type(exception).__qualname__, message=str(exception))
+    # An exception from a sandbox worker keeps the type name it had there.
+    type_name = getattr(exception, "type_name", None) or type(exception).__qualname__
+    message = getattr(exception, "message", None)
+    return CallError(
+        round=None, type=str(type_name), message=str(message if message is not None else exception)
+    )
 
 
 async def _await(awaitable: Any) -> Any:
@@ -546,6 +659,8 @@ async def _await(awaitable: Any) -> Any:
 
 
 def _qualname(implementation: object) -> str:
+    if is_code(implementation):
+        return str(getattr(implementation, "qualname", "Code"))
     name = getattr(implementation, "__qualname__", None) or getattr(implementation, "__name__", None)
     return str(name) if name else type(implementation).__qualname__
 

@@ -6,13 +6,12 @@ implementation in this process and one in a sandbox are measured by the same cod
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import os
 import tracemalloc
 from typing import Protocol
 
-from .timing import CallSpec, Sample, time_loop
+from .timing import CallSpec, CoroutineRunner, Sample, time_loop
 
 
 class Runner(Protocol):
@@ -47,7 +46,7 @@ class RemoteCallError(Exception):
 class InProcessRunner:
     """Runs a callable in this process; an async one on the benchmark's event loop."""
 
-    def __init__(self, call: CallSpec, loop: asyncio.AbstractEventLoop | None) -> None:
+    def __init__(self, call: CallSpec, loop: CoroutineRunner | None) -> None:
         self.call = call
         self.loop = loop
         self.name = call.name

@@ -8,10 +8,12 @@ elapsed time divided by ``loops``; the calls inside a loop are never counted as 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextvars
 import itertools
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -76,12 +78,57 @@ async def _time_async(call: CallSpec, loops: int) -> Sample:
     return Sample(end - start, cpu_end - cpu_start, loops)
 
 
-def time_loop(call: CallSpec, loops: int, loop: asyncio.AbstractEventLoop | None) -> Sample:
+class CoroutineRunner(Protocol):
+    """Runs a coroutine to completion: an event loop, or a bridge to a loop in another thread."""
+
+    def run_until_complete(self, coroutine: Coroutine[Any, Any, Any]) -> Any: ...
+
+
+class LoopBridge:
+    """Runs coroutines on an event loop that is running in another thread, and waits.
+
+    An async test's implementations must run on the test's own loop, where its fixtures and
+    clients live. The rounds then run in a worker thread and hand each timed coroutine to that
+    loop; the clock is read inside the coroutine, so the hand-over is not timed. The
+    coroutine runs in a copy of the worker's context, so bench.record finds its target.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+
+    def run_until_complete(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
+        context = contextvars.copy_context()
+        result: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+        def start() -> None:
+            task = self.loop.create_task(coroutine, context=context)
+            futures_chain(task, result)
+
+        self.loop.call_soon_threadsafe(start)
+        return result.result()
+
+
+def futures_chain(task: asyncio.Task[Any], result: concurrent.futures.Future[Any]) -> None:
+    """Copy the outcome of an asyncio task into a concurrent future when the task ends."""
+
+    def done(finished: asyncio.Task[Any]) -> None:
+        if finished.cancelled():
+            result.cancel()
+        elif (error := finished.exception()) is not None:
+            result.set_exception(error)
+        else:
+            result.set_result(finished.result())
+
+    task.add_done_callback(done)
+
+
+def time_loop(call: CallSpec, loops: int, loop: CoroutineRunner | None) -> Sample:
     """Time ``loops`` calls of ``call``; an async call runs on ``loop``."""
     if call.is_async:
         if loop is None:
             raise RuntimeError(f"implementation {call.name!r} is async but no event loop was given")
-        return loop.run_until_complete(_time_async(call, loops))
+        sample: Sample = loop.run_until_complete(_time_async(call, loops))
+        return sample
     return _time_sync(call, loops)
 
 
