@@ -55,3 +55,19 @@ def test_default_verbosity_is_quiet(pytester: pytest.Pytester) -> None:
     result = run_bench(pytester)
 
     assert "statbench: measuring" not in result.stdout.str()
+
+
+def test_plugin_import_is_light() -> None:
+    # A pytest run without --bench should not pay for numpy, scipy, radon or jinja2.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pytest_statbench.plugin\n"
+        "heavy = sorted(m for m in ('numpy', 'scipy', 'radon', 'jinja2') if m in sys.modules)\n"
+        "print(','.join(heavy))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert completed.stdout.strip() == ""
