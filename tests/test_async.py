@@ -275,3 +275,39 @@ def test_acompare_smoke_mode(pytester: pytest.Pytester) -> None:
     result = run_smoke(pytester)
 
     result.assert_outcomes(passed=1)
+
+
+FORGOTTEN_MARK = """
+    import pytest
+
+    @pytest.mark.benchmark
+    async def test_x(bench):
+        async def a():
+            return 1
+
+        await bench.acompare({"a": a, "b": a}, baseline="a")
+"""
+
+
+def test_forgotten_asyncio_mark_fails(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_inner_forgotten=FORGOTTEN_MARK)
+
+    result = run_smoke(pytester)
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([
+        ("BenchUsageError: async benchmark test test_x would not be awaited: mark it "
+        "@pytest.mark.asyncio or set asyncio_mode = auto for pytest-asyncio")
+    ])
+
+
+def test_missing_asyncio_plugin_fails(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_inner_forgotten=FORGOTTEN_MARK)
+
+    result = run_smoke(pytester, "-p", "no:asyncio")
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([
+        ("BenchUsageError: async benchmark test test_x would not be awaited: install "
+        "pytest-asyncio and mark the test @pytest.mark.asyncio")
+    ])

@@ -116,6 +116,7 @@ class BenchSession:
                     f"@compare(...) or bench.compare(...), and the marker is used bare: "
                     f"@pytest.mark.benchmark"
                 )
+        self._check_awaited(item)
         function = getattr(item, "obj", None)
         spec = compare_spec(function)
         if spec is not None and function is not None:
@@ -126,6 +127,34 @@ class BenchSession:
                     f"implementations on its own event loop, so write the test as a plain def "
                     f"and keep the implementations async"
                 )
+
+    def _check_awaited(self, item: pytest.Item) -> None:
+        """Fail an async benchmark test that no plugin would await, instead of letting it pass.
+
+        Older pytest versions skip such a test with a warning, so a forgotten mark would hide
+        the benchmark. pytest-asyncio awaits a test marked asyncio, or any test in auto mode.
+        """
+        if item.get_closest_marker("benchmark") is None:
+            return
+        function = getattr(item, "function", None)
+        if not inspect.iscoroutinefunction(function):
+            return
+        if any(item.get_closest_marker(name) for name in ("asyncio", "anyio", "trio")):
+            return
+        if self.config.pluginmanager.hasplugin("asyncio"):
+            mode = "strict"
+            if _has_ini(self.config, "asyncio_mode"):
+                mode = str(self.config.getini("asyncio_mode"))
+            if mode == "auto":
+                return
+            raise BenchUsageError(
+                f"async benchmark test {item.name} would not be awaited: mark it "
+                f"@pytest.mark.asyncio or set asyncio_mode = auto for pytest-asyncio"
+            )
+        raise BenchUsageError(
+            f"async benchmark test {item.name} would not be awaited: install pytest-asyncio "
+            f"and mark the test @pytest.mark.asyncio"
+        )
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
@@ -652,6 +681,14 @@ def _error_from(exception: BaseException) -> CallError:
     return CallError(
         round=None, type=str(type_name), message=str(message if message is not None else exception)
     )
+
+
+def _has_ini(config: pytest.Config, name: str) -> bool:
+    try:
+        config.getini(name)
+    except ValueError:
+        return False
+    return True
 
 
 async def _await(awaitable: Any) -> Any:
