@@ -61,9 +61,11 @@ def test_batch_mode_replies_in_result_file(tmp_path: Path) -> None:
     assert replies[2]["loops"] == 10
     assert replies[2]["wall_ns"] > 0
     assert replies[3]["peak"] >= 0
-    # The user output went to the capture files, not into the result.
+    assert replies[3]["rss_growth"] >= 0
+    # The user output went to the capture files, not into the result: one print per call, from
+    # the first call, 10 timed calls and the memory request's two calls (peak and resident set).
     stdout = (tmp_path / f"stdout-{TOKEN}.txt").read_text()
-    assert stdout.count('"value": "forged"') == 12
+    assert stdout.count('"value": "forged"') == 13
     assert "to stderr" in (tmp_path / f"stderr-{TOKEN}.txt").read_text()
     assert not (tmp_path / f".result-{TOKEN}.tmp").exists()
 

@@ -375,11 +375,27 @@ class Worker:
                 _time_sync(entry, self.args, self.kwargs, 1)
             _, peak = tracemalloc.get_traced_memory()
         except Exception:  # noqa: BLE001 - user code may raise anything
-            return {"peak": None}
+            return {"peak": None, "rss_growth": None}
         finally:
             if not already_tracing:
                 tracemalloc.stop()
-        return {"peak": max(0, peak - before)}
+        return {"peak": max(0, peak - before), "rss_growth": self._rss_growth(entry)}
+
+    def _rss_growth(self, entry: Any) -> int | None:
+        """Measure how much the resident set grows during one more call, from /proc."""
+        gc.collect()
+        before = _resident_set_size()
+        if before is None:
+            return None
+        try:
+            if self.is_async:
+                self._event_loop().run_until_complete(_time_async(entry, self.args, self.kwargs, 1))
+            else:
+                _time_sync(entry, self.args, self.kwargs, 1)
+        except Exception:  # noqa: BLE001 - user code may raise anything
+            return None
+        after = _resident_set_size()
+        return None if after is None else max(0, after - before)
 
     def describe_error(self, error: BaseException) -> dict[str, str]:
         """Describe an exception of the user code: type name, message and traceback text."""
@@ -617,5 +633,16 @@ def main(argv: list[str] | None = None) -> int:
     os._exit(status)
 
 
+def _resident_set_size() -> int | None:
+    """Return this process's resident set size in bytes, or None without /proc."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            fields = statm.read().split()
+    except OSError:
+        return None
+    return int(fields[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 if __name__ == "__main__":
     sys.exit(main())
+

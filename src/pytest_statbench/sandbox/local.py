@@ -121,6 +121,7 @@ class LocalRunner:
     ) -> None:
         self.name = name
         self.is_async = False
+        self._rss_growth: int | None = None
         self.code = code
         self.isolation = isolation
         self.timeout = timeout
@@ -218,8 +219,14 @@ class LocalRunner:
         except (SandboxError, RemoteCallError) as error:
             logger.debug("no peak memory for %r: %s", self.name, error)
             return None
+        growth = reply.get("rss_growth")
+        self._rss_growth = growth if _is_count(growth) else None
         peak = reply.get("peak")
         return peak if _is_count(peak) else None
+
+    def rss_growth(self) -> int | None:
+        """Return the resident-set growth of one call, measured with the peak memory."""
+        return self._rss_growth
 
     def close(self) -> None:
         """Kill the worker and its process group, then remove its directory; idempotent."""
