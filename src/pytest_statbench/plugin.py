@@ -98,7 +98,47 @@ def _read_settings(config: pytest.Config) -> Settings:
         "bench_sandbox_memory": "sandbox_memory",
     }
     changes = {field: values[key] for key, field in mapping.items() if key in values}
-    return dataclasses.replace(settings, **changes)
+    settings = dataclasses.replace(settings, **changes)
+    if settings.sandbox == "e2b" and settings.enabled:
+        settings = dataclasses.replace(settings, e2b=_e2b_settings(config, values))
+    return settings
+
+
+def _e2b_settings(config: pytest.Config, values: dict[str, Any]) -> Any:
+    """Build the E2B backend's options from the command line, or None when none is given.
+
+    Importing the backend here turns a missing SDK into a usage error before any test runs.
+    """
+    try:
+        from .sandbox.e2b import E2BSettings
+    except BenchUsageError as error:
+        raise pytest.UsageError(str(error)) from None
+
+    options: dict[str, Any] = {}
+    if "bench_e2b_template" in values:
+        options["template"] = values["bench_e2b_template"]
+    if "bench_e2b_max_concurrent" in values:
+        options["max_concurrent"] = values["bench_e2b_max_concurrent"]
+    if "bench_e2b_lifetime" in values:
+        options["sandbox_timeout"] = max(1, round(values["bench_e2b_lifetime"]))
+    if "bench_e2b_retries" in values:
+        options["max_retries"] = values["bench_e2b_retries"]
+        options["retry_failed"] = values["bench_e2b_retries"] > 0
+    if "bench_e2b_cache_hours" in values:
+        if config.cache is None:
+            raise pytest.UsageError(
+                "--bench-e2b-cache-hours needs pytest's cache folder; remove -p no:cacheprovider"
+            )
+        options["cache_results"] = True
+        options["cache_ttl_hours"] = values["bench_e2b_cache_hours"]
+        options["cache_dir"] = config.cache.mkdir("statbench-e2b")
+    if not options:
+        # Without options the module's configure() settings, or its defaults, apply.
+        return None
+    try:
+        return E2BSettings(**options)
+    except BenchUsageError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -7,6 +7,7 @@ import inspect
 import logging
 import platform
 import reprlib
+import sys
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager
@@ -180,6 +181,13 @@ class BenchSession:
         return report
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        # Sandboxes on E2B live until killed or expired: kill this session's before reporting.
+        e2b = sys.modules.get("pytest_statbench.sandbox.e2b")
+        if e2b is not None:
+            try:
+                e2b.end_session()
+            except Exception:  # cleanup must not hide the results
+                logger.exception("sweeping this session's E2B sandboxes failed")
         if not self.settings.enabled:
             return
         from .analysis import adjust_session, summarise

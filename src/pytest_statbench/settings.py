@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 DEFAULT_ROUNDS = 50
@@ -50,6 +50,10 @@ class Settings:
     sandbox: str = DEFAULT_SANDBOX
     sandbox_timeout: float = DEFAULT_SANDBOX_TIMEOUT
     sandbox_memory: int = DEFAULT_SANDBOX_MEMORY
+    # Options of the E2B backend (pytest_statbench.sandbox.e2b.E2BSettings) when it is chosen.
+    # Never stored in the results: it holds the API key.
+    e2b: Any = None
+    e2b_options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def confidence_level(self) -> float:
@@ -58,7 +62,7 @@ class Settings:
     def to_record(self) -> dict[str, Any]:
         """Return the settings stored in the JSON results (paths and switches left out)."""
         record = asdict(self)
-        for key in ("enabled", "seed", "seed_given", "json_path", "html_path"):
+        for key in ("enabled", "seed", "seed_given", "json_path", "html_path", "e2b", "e2b_options"):
             del record[key]
         for key in ("metrics", "counted_metrics"):
             if record[key] is not None:
@@ -196,6 +200,20 @@ def parse_bytes(text: str) -> int:
     return int(value)
 
 
+def parse_retries(text: str) -> int:
+    return parse_positive_int(text, minimum=0)
+
+
+def parse_hours(text: str) -> float:
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number of hours such as 24") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{text!r} is not a positive number of hours")
+    return value
+
+
 def parse_rounds(text: str) -> int:
     return parse_positive_int(text, minimum=MIN_ROUNDS)
 
@@ -252,6 +270,18 @@ OPTIONS: list[tuple[str, str, Parser | None, str]] = [
      f"(default {DEFAULT_SANDBOX_TIMEOUT:g}s)")),
     ("bench-sandbox-memory", "bench_sandbox_memory", parse_bytes,
      "address-space limit of a local sandbox worker, as 512MiB or 2GiB (default 2GiB)"),
+    ("bench-e2b-template", "bench_e2b_template", str,
+     "E2B sandbox template (default: the SDK's code-interpreter template)"),
+    ("bench-e2b-max-concurrent", "bench_e2b_max_concurrent", parse_positive_int,
+     "E2B sandboxes alive at once (default 20)"),
+    ("bench-e2b-lifetime", "bench_e2b_lifetime", parse_seconds,
+     "lifetime of an E2B sandbox, refreshed while in use (default 300s)"),
+    ("bench-e2b-retries", "bench_e2b_retries", parse_retries,
+     ("retries of an E2B request after a rate limit, a busy service or a lost sandbox "
+     "(default 3; 0 turns retries off)")),
+    ("bench-e2b-cache-hours", "bench_e2b_cache_hours", parse_hours,
+     ("reuse E2B results of the same code, arguments and harness for this many hours "
+     "(default: no cache)")),
     ("bench-json", "bench_json", None, "write the results as JSON to this path"),
     ("bench-html", "bench_html", None, "write an HTML report to this path"),
 ]

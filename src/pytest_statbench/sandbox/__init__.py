@@ -31,7 +31,10 @@ __all__ = [
 ]
 
 # Backend name to the module that implements it.
-BACKENDS: dict[str, str] = {"local": "pytest_statbench.sandbox.local"}
+BACKENDS: dict[str, str] = {
+    "local": "pytest_statbench.sandbox.local",
+    "e2b": "pytest_statbench.sandbox.e2b",
+}
 
 
 def register_backend(name: str, module: str) -> None:

@@ -1,8 +1,8 @@
 """The E2B sandbox backend: each Code implementation runs in an E2B cloud sandbox of its own.
 
-A runner creates one sandbox with the ``e2b-code-interpreter`` SDK, uploads ``harness.py`` to it
-once, and answers each measurement (the first call, a timed loop, the memory measurement) with
-one batch: it uploads ``{"requests": [...]}`` as a file, runs ``python3 harness.py batch`` as a
+A runner creates one sandbox with the ``e2b-code-interpreter`` SDK and uploads ``harness.py`` to
+it once. Each measurement (the first call, a timed loop, the memory measurement) is then one
+batch: the runner uploads ``{"requests": [...]}`` as a file, runs ``python3 harness.py batch`` as a
 fresh process, and downloads ``result-TOKEN.json``, whose name carries a random token. The
 reply is never read from the command's output, so nothing the code prints is taken for it.
 
@@ -41,6 +41,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import math
 import os
 import random
 import re
@@ -79,8 +80,9 @@ try:
     )
     from e2b.connection_config import ConnectionConfig
 
-    # e2b-code-interpreter ships no py.typed marker; its classes subclass the typed e2b ones.
+    # e2b-code-interpreter ships no py.typed marker, but its classes subclass the typed e2b ones.
     from e2b_code_interpreter import E2B  # type: ignore[import-untyped]
+    from e2b_code_interpreter import AsyncSandbox as CodeInterpreterSandbox
 except ImportError as import_error:
     raise BenchUsageError(
         f"the e2b sandbox backend needs the e2b-code-interpreter package ({import_error}); "
@@ -97,7 +99,7 @@ T = TypeVar("T")
 
 # Template of the code-interpreter SDK's AsyncSandbox ("code-interpreter-v1" in
 # e2b-code-interpreter 2.11.5).
-DEFAULT_TEMPLATE: str = E2B(api_key="").AsyncSandbox.default_template
+DEFAULT_TEMPLATE: str = CodeInterpreterSandbox.default_template
 
 # Folder of the harness and of the request and result files inside a sandbox. "/home/user" is
 # the home of the sandbox's default user.
@@ -113,13 +115,14 @@ IMPLEMENTATION_KEY = "statbench_implementation"
 # Bytes of output kept from sys.stdout and from sys.stderr of the user code.
 OUTPUT_LIMIT = 1024**2
 
-# Largest result file accepted, so a huge return value cannot exhaust this process.
+# Largest result file that is parsed. The SDK downloads a file whole, so this bounds the JSON
+# decoding, not the download.
 MAX_RESULT_BYTES = 64 * 1024**2
 
 # Characters from the end of the harness's stderr shown when it fails.
 STDERR_TAIL_CHARS = 1500
 
-# Longest wait between two retries, in seconds.
+# Maximum wait between two retries, in seconds.
 MAX_BACKOFF = 30.0
 
 # The SDK's own command timeout is set this much past our deadline, so ours fires first.
@@ -140,10 +143,10 @@ class E2BSettings:
 
     ``default_timeout`` is our deadline for one SDK call (create, upload, download, kill, list).
     The harness command of a measurement has the deadline ``--bench-sandbox-timeout`` instead.
-    ``sandbox_timeout`` is the lifetime the service gives a sandbox (the SDK's ``timeout``); the
-    runner extends it while it measures, so it only matters for a sandbox whose test process
-    died. The connection fields are passed to the SDK; None leaves them to its environment
-    variables (E2B_API_KEY, E2B_DOMAIN).
+    ``sandbox_timeout`` is the lifetime the service gives a sandbox (the SDK's ``timeout``, whole
+    seconds). The runner extends it while it measures, so it only ends a sandbox whose test
+    process died. The connection fields are passed to the SDK, and None leaves them to its
+    environment variables (E2B_API_KEY, E2B_DOMAIN).
     """
 
     template: str | None = None
@@ -188,6 +191,7 @@ class E2BSettings:
 
     @property
     def template_name(self) -> str:
+        """Template the sandboxes are created from."""
         return self.template or DEFAULT_TEMPLATE
 
 
@@ -205,7 +209,10 @@ def current_settings() -> E2BSettings:
 
 
 def session_tag() -> str:
-    """Return the value of ``statbench_session`` on the sandboxes of this session."""
+    """Return the value of ``statbench_session`` on the sandboxes of this session.
+
+    Starts the session, and with it the helper thread, when none runs.
+    """
     return _session().tag
 
 
@@ -241,10 +248,15 @@ def sweep(session_tag: str, settings: E2BSettings | None = None) -> int:
     """Kill every running sandbox whose ``statbench_session`` is ``session_tag``.
 
     Returns how many were killed. Failures are logged, not raised, because a sweep runs while
-    the session ends.
+    the session ends. Without a current session it runs on a loop of its own, so it starts no
+    thread.
     """
     options = settings or _configured
-    return _session().run(_sweep(session_tag, options))
+    with _session_lock:
+        session = _current_session
+    if session is None:
+        return asyncio.run(_sweep(session_tag, options))
+    return session.run(_sweep(session_tag, options))
 
 
 def end_session() -> None:
@@ -262,8 +274,9 @@ def end_session() -> None:
     try:
         for runner in list(session.runners):
             runner.close()
-        if _configured.cleanup_sandboxes and _api_key(_configured) is not None:
-            session.run(_sweep(session.tag, _configured))
+        for options in session.options_used or [_configured]:
+            if options.cleanup_sandboxes and _api_key(options) is not None:
+                session.run(_sweep(session.tag, options))
     finally:
         session.stop()
 
@@ -294,6 +307,7 @@ class E2BRunner:
         # Notes about the run, such as a return value that JSON could not carry.
         self.notes: list[str] = []
         self.sandbox_id: str | None = None
+        self._rss_growth: int | None = None
 
         api_key = _api_key(options)
         if api_key is None:
@@ -304,7 +318,7 @@ class E2BRunner:
             )
         self._connection = _connection_params(options, api_key)
         self._sandbox_class: type[AsyncSandbox] = E2B(**self._connection).AsyncSandbox
-        self._start_request = {
+        self._start_request: dict[str, Any] = {
             "op": "start",
             "source": code.source,
             "entry": code.entry,
@@ -314,6 +328,8 @@ class E2BRunner:
         }
         self._sandbox: AsyncSandbox | None = None
         self._sandbox_lock: asyncio.Lock | None = None
+        self._creation_task: asyncio.Task[AsyncSandbox] | None = None
+        self._creation_error: BaseException | None = None
         self._holds_slot = False
         self._lifetime_set_at = 0.0
         self._failure: str | None = None
@@ -337,11 +353,9 @@ class E2BRunner:
                 )
 
         self._session = _session()
-        self._session.runners.add(self)
-        # The sandbox is created in the background, so a benchmark's sandboxes start together.
-        self._creation: concurrent.futures.Future[None] | None = None
+        self._session.add_runner(self)
         if not self._replay:
-            self._creation = self._session.submit(self._ensure_sandbox())
+            self._session.call_soon(self._start_creation)
 
     # The runner interface.
 
@@ -378,8 +392,14 @@ class E2BRunner:
         except (SandboxError, RemoteCallError) as error:
             logger.debug("no peak memory for %r: %s", self.name, error)
             return None
+        growth = reply.get("rss_growth")
+        self._rss_growth = growth if _is_count(growth) else None
         peak = reply.get("peak")
         return peak if _is_count(peak) else None
+
+    def rss_growth(self) -> int | None:
+        """Return the resident-set growth of one call, measured with the peak memory."""
+        return self._rss_growth
 
     def close(self) -> None:
         """Kill the sandbox (unless ``cleanup_sandboxes`` is off) and store the cache; idempotent."""
@@ -396,7 +416,12 @@ class E2BRunner:
         self._store_cache()
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "failed" if self._failure else "open"
+        if self._closed:
+            state = "closed"
+        elif self._failure is not None:
+            state = "failed"
+        else:
+            state = "open"
         return f"<E2BRunner {self.name!r} {self.code.qualname} sandbox={self.sandbox_id} {state}>"
 
     # Measurements.
@@ -420,14 +445,12 @@ class E2BRunner:
                 self.name, description,
             )
             self._replay.clear()
-        if self._creation is None:
-            self._creation = self._session.submit(self._ensure_sandbox())
 
-        requests = [dict(self._start_request)]
+        requests: list[dict[str, Any]] = [dict(self._start_request)]
         if operation["op"] != "call":
             # A fresh process runs each batch, so one untimed call warms it up first.
             requests.append({"op": "call"})
-        requests.append(operation)
+        requests.append(dict(operation))
         for index, request in enumerate(requests, start=1):
             request["id"] = index
 
@@ -477,6 +500,13 @@ class E2BRunner:
 
     # Work on the event loop.
 
+    def _start_creation(self) -> None:
+        """Create the sandbox in the background, so a benchmark's sandboxes start together."""
+        task = asyncio.ensure_future(self._ensure_sandbox())
+        # The error is raised again by the next request, so the task's copy is only read here.
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._creation_task = task
+
     async def _run_batch(
         self, requests: list[dict[str, Any]], description: str
     ) -> list[dict[str, Any]]:
@@ -485,6 +515,13 @@ class E2BRunner:
             try:
                 sandbox = await self._ensure_sandbox()
                 return await self._exchange(sandbox, requests, description)
+            except _DeadlineExceeded as error:
+                await self._drop_sandbox(f"{error.description} timed out")
+                raise SandboxError(
+                    f"{error.description} in {self._who()} timed out after {error.seconds:g} s "
+                    f"and the sandbox was killed; the service may be overloaded, so try again "
+                    f"later or raise default_timeout"
+                ) from None
             except _SandboxVanished as vanished:
                 lost = self.sandbox_id
                 await self._drop_sandbox(f"it vanished during {description}")
@@ -506,7 +543,8 @@ class E2BRunner:
         """Upload the requests, run the harness on them and download its result file."""
         options = self.options
         await self._extend_lifetime(sandbox)
-        token = secrets.token_urlsafe(24)
+        # Hexadecimal, because argparse would take a token that starts with "-" for an option.
+        token = secrets.token_hex(16)
         request_name = f"request-{token}.json"
         document = json.dumps({"requests": requests}, ensure_ascii=True).encode("ascii")
         await self._call(
@@ -522,6 +560,8 @@ class E2BRunner:
             "--request", request_name, "--result-dir", ".", "--token", token,
             "--output-limit", str(OUTPUT_LIMIT),
         ])
+        # A batch may run again after a transient failure, because each run is a fresh process
+        # that writes a result file of its own.
         try:
             await self._call(
                 description,
@@ -531,7 +571,7 @@ class E2BRunner:
                     request_timeout=options.default_timeout,
                 ),
                 deadline=self.request_timeout,
-                retry=False,
+                passthrough=(CommandExitException,),
             )
         except _DeadlineExceeded:
             await self._drop_sandbox(f"it passed the deadline of {description}")
@@ -541,9 +581,10 @@ class E2BRunner:
                 f"--bench-sandbox-timeout or make the call faster"
             ) from None
         except CommandExitException as error:
+            tail = await self._stderr_tail(sandbox, token, error.stderr)
             raise SandboxError(
                 f"the harness in {self._who()} exited with status {error.exit_code} during "
-                f"{description} before it wrote its result{await self._stderr_tail(sandbox, token, error.stderr)}"
+                f"{description} before it wrote its result{tail}"
             ) from None
 
         try:
@@ -553,12 +594,13 @@ class E2BRunner:
                     f"{WORK_DIRECTORY}/result-{token}.json", format="bytes",
                     request_timeout=options.default_timeout,
                 ),
+                passthrough=(FileNotFoundException,),
             )
         except FileNotFoundException:
+            tail = await self._stderr_tail(sandbox, token, "")
             raise SandboxError(
                 f"the harness in {self._who()} ended {description} without writing its result; "
-                f"the code may have called os._exit()"
-                f"{await self._stderr_tail(sandbox, token, '')}"
+                f"the code may have called os._exit(){tail}"
             ) from None
         return self._parse_result(bytes(data), requests, description)
 
@@ -588,7 +630,7 @@ class E2BRunner:
         received = [reply.get("id") for reply in replies]
         if received != expected:
             raise SandboxError(
-                f"{self._who()} answered {description} with the reply ids {received} instead "
+                f"{self._who()} returned the reply ids {received} for {description} instead "
                 f"of {expected}; this is a bug in pytest-statbench"
             )
         return replies
@@ -617,9 +659,17 @@ class E2BRunner:
         async with self._sandbox_lock:
             if self._sandbox is not None:
                 return self._sandbox
-            if not self._holds_slot:
-                await self._acquire_slot()
-            sandbox = await self._create_sandbox()
+            if self._creation_error is not None:
+                raise self._creation_error
+            try:
+                if not self._holds_slot:
+                    await self._acquire_slot()
+                sandbox = await self._create_sandbox()
+            except SandboxError as error:
+                # Kept, so the request that follows a failed background creation fails the
+                # same way instead of creating again.
+                self._creation_error = error
+                raise
             self._sandbox = sandbox
             self.sandbox_id = sandbox.sandbox_id
             self._lifetime_set_at = time.monotonic()
@@ -644,8 +694,8 @@ class E2BRunner:
             raise SandboxError(
                 f"no E2B sandbox slot was free for {self.name!r} within "
                 f"{self.options.slot_timeout:g} s, because {self.options.max_concurrent} "
-                f"sandboxes were open; a benchmark holds one per Code implementation, so raise "
-                f"max_concurrent"
+                f"sandboxes were open; each Code implementation of a benchmark uses one, so "
+                f"raise max_concurrent"
             ) from None
         self._holds_slot = True
 
@@ -662,14 +712,14 @@ class E2BRunner:
             IMPLEMENTATION_KEY: self.name,
         }
         # One key for every attempt, so a retry after a lost response cannot create a second
-        # sandbox (Idempotency-Key, supported since the SDK accepts idempotency_key=).
+        # sandbox. The SDK (e2b 2.63.0) sends it as the Idempotency-Key header.
         idempotency_key = str(uuid.uuid4())
         try:
             sandbox: AsyncSandbox = await self._call(
                 "the creation of a sandbox",
                 lambda: self._sandbox_class.create(
                     template=options.template_name,
-                    timeout=options.sandbox_timeout,
+                    timeout=math.ceil(options.sandbox_timeout),
                     metadata=metadata,
                     idempotency_key=idempotency_key,
                     request_timeout=options.default_timeout,
@@ -694,7 +744,7 @@ class E2BRunner:
 
     async def _extend_lifetime(self, sandbox: AsyncSandbox) -> None:
         """Reset the sandbox's lifetime once half of it has passed."""
-        lifetime = self.options.sandbox_timeout
+        lifetime = math.ceil(self.options.sandbox_timeout)
         if time.monotonic() - self._lifetime_set_at < lifetime / 2:
             return
         await self._call(
@@ -709,20 +759,23 @@ class E2BRunner:
         sandbox = self._sandbox
         self._sandbox = None
         if sandbox is not None:
-            await _kill(sandbox, self.options, reason)
+            await _kill(sandbox, self.options, self._connection, reason)
 
     async def _shutdown(self) -> None:
-        """Wait for a creation still running, then kill the sandbox and free the slot."""
-        if self._creation is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wrap_future(self._creation)
+        """Cancel a creation still running, then kill the sandbox and free the slot."""
+        task = self._creation_task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         try:
             sandbox = self._sandbox
             self._sandbox = None
             if sandbox is None:
                 return
             if self.options.cleanup_sandboxes:
-                await _kill(sandbox, self.options, f"the runner of {self.name!r} closed")
+                await _kill(
+                    sandbox, self.options, self._connection, f"the runner of {self.name!r} closed"
+                )
             else:
                 logger.info(
                     "left E2B sandbox %s of %r running, because cleanup_sandboxes is off; it "
@@ -738,18 +791,19 @@ class E2BRunner:
         operation: Callable[[], Awaitable[T]],
         *,
         deadline: float | None = None,
-        retry: bool = True,
+        passthrough: tuple[type[Exception], ...] = (),
     ) -> T:
         """Await ``operation()`` under our deadline, retrying transient failures with backoff.
 
         Raises SandboxError for an authentication failure, an unreachable service or a failure
-        that retries did not cure, ``_SandboxVanished`` for a sandbox that is gone and
-        ``_DeadlineExceeded`` when the deadline passes.
+        that retries did not cure, ``_SandboxVanished`` for a sandbox that is gone,
+        ``_DeadlineExceeded`` when the deadline passes, and the ``passthrough`` errors as they
+        are.
         """
         seconds = self.options.default_timeout if deadline is None else deadline
         return await _call_with_retries(
             self.options, self._connection, description, operation,
-            deadline=seconds, retry=retry, subject=self._who(),
+            deadline=seconds, subject=self._who(), passthrough=passthrough,
         )
 
     # The cache.
@@ -789,6 +843,7 @@ class _DeadlineExceeded(Exception):
 
     def __init__(self, description: str, seconds: float) -> None:
         super().__init__(f"{description} did not finish within {seconds:g} s")
+        self.description = description
         self.seconds = seconds
 
 
@@ -802,19 +857,19 @@ async def _call_with_retries(
     operation: Callable[[], Awaitable[T]],
     *,
     deadline: float,
-    retry: bool,
     subject: str,
+    passthrough: tuple[type[Exception], ...] = (),
 ) -> T:
-    retries = options.max_retries if (retry and options.retry_failed) else 0
+    retries = options.max_retries if options.retry_failed else 0
     attempt = 0
     while True:
         try:
             return await asyncio.wait_for(operation(), deadline)
         except TimeoutError:
             raise _DeadlineExceeded(description, deadline) from None
-        except CommandExitException:
+        except passthrough:
             raise
-        except Exception as error:  # noqa: BLE001 - sorted by _classify, re-raised or retried
+        except Exception as error:  # sorted by _classify, then re-raised or retried
             kind = _classify(error)
             if kind == "vanished":
                 raise _SandboxVanished(error) from error
@@ -903,7 +958,7 @@ def _sandbox_error(
 
 def _backoff(base: float, attempt: int) -> float:
     """Return the wait before retry ``attempt + 1``: doubling from ``base``, with jitter."""
-    return min(base * 2**attempt, MAX_BACKOFF) * random.uniform(0.5, 1.0)  # noqa: S311
+    return min(base * 2.0**attempt, MAX_BACKOFF) * random.uniform(0.5, 1.0)
 
 
 def _one_line(error: BaseException) -> str:
@@ -911,15 +966,15 @@ def _one_line(error: BaseException) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-async def _kill(sandbox: AsyncSandbox, options: E2BSettings, reason: str) -> None:
+async def _kill(
+    sandbox: AsyncSandbox, options: E2BSettings, connection: dict[str, Any], reason: str
+) -> None:
     """Kill ``sandbox``; log a failure instead of raising it, because sweep() retries later."""
-    connection: dict[str, Any] = {}
     try:
         killed = await _call_with_retries(
             options, connection, "the kill",
             lambda: sandbox.kill(request_timeout=options.default_timeout),
-            deadline=options.default_timeout, retry=True,
-            subject=f"E2B sandbox {sandbox.sandbox_id}",
+            deadline=options.default_timeout, subject=f"E2B sandbox {sandbox.sandbox_id}",
         )
     except (SandboxError, _SandboxVanished, _DeadlineExceeded) as error:
         logger.error(
@@ -948,27 +1003,26 @@ async def _sweep(tag: str, options: E2BSettings) -> int:
         while paginator.has_next:
             found += await _call_with_retries(
                 options, connection, "the listing of sandboxes", paginator.next_items,
-                deadline=options.default_timeout, retry=True, subject=f"session {tag}",
+                deadline=options.default_timeout, subject=f"session {tag}",
             )
     except (SandboxError, _SandboxVanished, _DeadlineExceeded) as error:
         logger.error("could not list the E2B sandboxes of session %s: %s", tag, error)
         return 0
+    def killer(sandbox_id: str) -> Callable[[], Awaitable[bool]]:
+        return lambda: sandbox_class.kill(sandbox_id, request_timeout=options.default_timeout)
+
     killed = 0
     for info in found:
         sandbox_id = info.sandbox_id
         try:
-            gone = await _call_with_retries(
-                options, connection, "the kill",
-                lambda sandbox_id=sandbox_id: sandbox_class.kill(  # type: ignore[misc]
-                    sandbox_id, request_timeout=options.default_timeout
-                ),
-                deadline=options.default_timeout, retry=True,
-                subject=f"E2B sandbox {sandbox_id}",
+            was_running = await _call_with_retries(
+                options, connection, "the kill", killer(sandbox_id),
+                deadline=options.default_timeout, subject=f"E2B sandbox {sandbox_id}",
             )
         except (SandboxError, _SandboxVanished, _DeadlineExceeded) as error:
             logger.error("sweep could not kill E2B sandbox %s: %s", sandbox_id, error)
             continue
-        if gone:
+        if was_running:
             killed += 1
             logger.info("sweep killed E2B sandbox %s left by session %s", sandbox_id, tag)
     return killed
@@ -1071,6 +1125,8 @@ class _Session:
     def __init__(self) -> None:
         self.tag = str(uuid.uuid4())
         self.runners: weakref.WeakSet[E2BRunner] = weakref.WeakSet()
+        # Options of every runner, so that the sweep reaches each service they used.
+        self.options_used: list[E2BSettings] = []
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(
@@ -1085,6 +1141,14 @@ class _Session:
         self._loop.call_soon(self._ready.set)
         self._loop.run_forever()
 
+    def add_runner(self, runner: E2BRunner) -> None:
+        self.runners.add(runner)
+        if runner.options not in self.options_used:
+            self.options_used.append(runner.options)
+
+    def call_soon(self, callback: Callable[[], None]) -> None:
+        self._loop.call_soon_threadsafe(callback)
+
     def submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         if threading.current_thread() is self._thread:
             coroutine.close()
@@ -1094,7 +1158,8 @@ class _Session:
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run ``coroutine`` on the session's loop and wait for its result.
 
-        Every SDK call inside has a deadline of its own, so the wait ends.
+        Every SDK call inside has a deadline of its own, so the wait ends unless the SDK ignores
+        the cancellation of a call.
         """
         return self.submit(coroutine).result()
 
@@ -1140,8 +1205,8 @@ def _session() -> _Session:
 
 @atexit.register
 def _end_session_at_exit() -> None:
-    # The session calls end_session(); this catches a process that ends without it.
+    # The session calls end_session(), and this catches a process that ends without it.
     try:
         end_session()
-    except Exception:  # noqa: BLE001 - nothing can be done about it at exit
+    except Exception:  # nothing more can be done about it at exit
         logger.exception("ending the E2B session at exit failed")
