@@ -1,4 +1,4 @@
-"""Tests of the HTML report: content, escaping, the forest plot and errors for malformed runs."""
+"""Tests of the HTML report: content, charts, themes, options, escaping and malformed runs."""
 
 from __future__ import annotations
 
@@ -12,252 +12,48 @@ from typing import Any
 
 import jinja2
 import pytest
+from test_report_runs import (
+    ATTRIBUTE_BREAKOUT,
+    SCRIPT_NAME,
+    make_comparison,
+    make_first_release_run,
+    make_multi_metric_run,
+    make_run,
+)
 
+import pytest_statbench.report.csvreport
+import pytest_statbench.report.dataframe
+import pytest_statbench.report.markdown
+import pytest_statbench.schema.loader
+import pytest_statbench.schema.samples
+import pytest_statbench.schema.structure
 from pytest_statbench.report import html
 from pytest_statbench.report.html import (
+    HEAT_MAP_OPEN_ROWS,
+    THEMES,
+    build_bar_chart,
+    build_box_plot,
     build_forest_plot,
-    format_memory,
-    format_number,
-    format_p_value,
-    format_percent,
-    format_ratio,
-    format_time,
+    build_heat_map,
+    deterministic_values,
+    format_value,
+    group_by_metric,
     render_html,
 )
 
-SCRIPT_NAME = "<script>alert(1)</script>"
-ATTRIBUTE_BREAKOUT = '"><img src=x onerror=alert(1)>'
-
-
-def _samples(times: list[float]) -> dict[str, list[Any]]:
-    return {
-        "round": list(range(len(times))),
-        "position": [index % 3 for index in range(len(times))],
-        "time": times,
-        "cpu_time": times,
-    }
-
-
-def _implementation(name: str, median: float | None, **fields: Any) -> dict[str, Any]:
-    implementation: dict[str, Any] = {
-        "name": name,
-        "qualname": f"bench_strings.{name}",
-        "is_async": False,
-        "loops": 2000,
-        "calls": 10000,
-        "failures": 0,
-        "errors": [],
-        "samples": _samples([median or 0.0] * 5),
-        "median_time": median,
-        "mean_time": None if median is None else median * 1.02,
-        "min_time": None if median is None else median * 0.97,
-        "peak_memory": 2048,
-    }
-    implementation.update(fields)
-    return implementation
-
-
-def _comparison(candidate: str, baseline: str, **fields: Any) -> dict[str, Any]:
-    comparison: dict[str, Any] = {
-        "candidate": candidate,
-        "baseline": baseline,
-        "metric": "time",
-        "unit": "s",
-        "ratio": 0.8123,
-        "ci": [0.7901, 0.8347],
-        "confidence_level": 0.95,
-        "ci_method": "paired bootstrap percentile",
-        "p_value": 0.00002,
-        "p_value_holm": 0.00006,
-        "statistic": -14.2,
-        "df": 7.9,
-        "cohens_d": -2.31,
-        "effect_size_band": "large",
-        "n_candidate": 5,
-        "n_baseline": 5,
-        "n_pairs": 5,
-        "margin": 0.05,
-        "verdict": "better",
-        "reason": "the whole confidence interval lies below 1 - margin",
-        "expectation": None,
-    }
-    comparison.update(fields)
-    return comparison
-
-
-def make_run() -> dict[str, Any]:
-    """Build a run with two benchmarks, an ANOVA, a failing implementation and a failed gate."""
-    join_benchmark = {
-        "id": "tests/bench_strings.py::test_build_string",
-        "nodeid": "tests/bench_strings.py::test_build_string",
-        "form": "decorator",
-        "baseline": "concat",
-        "expect": "faster",
-        "rounds": 50,
-        "implementations": [
-            _implementation("concat", 1.84e-6),
-            _implementation("join", 1.49e-6),
-            _implementation("format", 1.95e-6),
-        ],
-        "comparisons": [
-            _comparison("join", "concat", expectation={"expect": "faster", "met": True}),
-            _comparison(
-                "format",
-                "concat",
-                ratio=1.061,
-                ci=[1.032, 1.091],
-                p_value=0.0004,
-                p_value_holm=0.0008,
-                cohens_d=0.74,
-                effect_size_band="medium",
-                verdict="worse",
-                reason="the whole confidence interval lies above 1 + margin",
-                expectation={"expect": "faster", "met": False},
-            ),
-        ],
-        "anova": {
-            "statistic": 112.4,
-            "df_between": 2,
-            "df_within": 12,
-            "p_value": 0.0000003,
-            "eta_squared": 0.949,
-        },
-    }
-    parse_benchmark = {
-        "id": "tests/bench_json.py::test_parse[small]",
-        "nodeid": "tests/bench_json.py::test_parse",
-        "form": "fixture",
-        "baseline": "stdlib",
-        "expect": None,
-        "rounds": 40,
-        "implementations": [
-            _implementation("stdlib", 12.4e-6, peak_memory=3 * 1024 * 1024),
-            _implementation("vendored", 12.6e-6),
-            _implementation("cached", 11.9e-6),
-            _implementation(
-                "broken",
-                None,
-                failures=40,
-                samples=_samples([]),
-                peak_memory=None,
-                errors=[
-                    {"round": 0, "type": "KeyError", "message": "'payload'"},
-                    {"round": 1, "type": "KeyError", "message": "'payload'"},
-                ],
-            ),
-        ],
-        "comparisons": [
-            _comparison(
-                "vendored",
-                "stdlib",
-                ratio=1.012,
-                ci=[0.991, 1.034],
-                p_value=0.27,
-                p_value_holm=0.54,
-                cohens_d=0.21,
-                effect_size_band="small",
-                n_pairs=40,
-                verdict="equivalent",
-                reason="the whole confidence interval lies inside 1 +/- margin",
-            ),
-            _comparison(
-                "cached",
-                "stdlib",
-                ratio=0.962,
-                ci=[0.921, 1.004],
-                p_value=0.081,
-                p_value_holm=0.243,
-                cohens_d=-0.4,
-                effect_size_band="small",
-                n_pairs=40,
-                verdict="inconclusive",
-                reason="the confidence interval crosses 1 - margin",
-            ),
-            _comparison(
-                "broken",
-                "stdlib",
-                ratio=None,
-                ci=None,
-                p_value=None,
-                p_value_holm=None,
-                statistic=None,
-                df=None,
-                cohens_d=None,
-                effect_size_band=None,
-                n_candidate=0,
-                n_pairs=0,
-                verdict="insufficient-data",
-                reason="broken has no successful sample; at least 2 are needed",
-            ),
-        ],
-        "anova": None,
-    }
-    return {
-        "schema": "pytest-statbench/run",
-        "schema_version": 1,
-        "tool": {"name": "pytest-statbench", "version": "0.1.0"},
-        "created": "2025-12-04T19:41:07Z",
-        "seed": 1234567,
-        "settings": {
-            "rounds": 50,
-            "min_sample_time": 0.002,
-            "warmup_time": 0.01,
-            "max_time": 5.0,
-            "margin": 0.05,
-            "alpha": 0.05,
-            "confidence_level": 0.95,
-            "bootstrap_resamples": 2000,
-            "min_win_rate": 0.5,
-            "min_improvement": 0.1,
-        },
-        "environment": {
-            "python": "3.11.7",
-            "implementation": "CPython",
-            "platform": "Linux-6.1-x86_64",
-            "machine": "x86_64",
-            "cpu_count": 2,
-            "pytest": "9.0.3",
-            "numpy": "2.1.0",
-            "scipy": "1.14.1",
-            "pytest_statbench": "0.1.0",
-        },
-        "benchmarks": [join_benchmark, parse_benchmark],
-        "summary": {
-            "comparisons": 4,
-            "wins": 1,
-            "win_rate": 0.25,
-            "geometric_mean_ratio": 0.9548,
-            "average_improvement": 0.0452,
-            "verdicts": {
-                "better": 1,
-                "worse": 1,
-                "equivalent": 1,
-                "inconclusive": 1,
-                "insufficient-data": 1,
-            },
-            "gates": [
-                {
-                    "name": "min_win_rate",
-                    "threshold": 0.5,
-                    "value": 0.25,
-                    "passed": False,
-                    "message": "win rate 25.0% is below the minimum of 50.0%",
-                },
-                {
-                    "name": "min_improvement",
-                    "threshold": 0.01,
-                    "value": 0.0452,
-                    "passed": True,
-                    "message": "average improvement 4.5% meets the minimum of 1.0%",
-                },
-            ],
-            "passed": False,
-        },
-    }
+REPORT_MODULES = (
+    html,
+    pytest_statbench.report.csvreport,
+    pytest_statbench.report.dataframe,
+    pytest_statbench.report.markdown,
+    pytest_statbench.schema.loader,
+    pytest_statbench.schema.samples,
+    pytest_statbench.schema.structure,
+)
 
 
 class PageParser(HTMLParser):
-    """Collect tags, attributes, text, table rows and SVGs per section of a rendered page."""
+    """Collect tags, attributes, text, table rows, and SVGs and chart kinds per section."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -266,6 +62,7 @@ class PageParser(HTMLParser):
         self.rows: list[list[str]] = []
         self.badges: list[str] = []
         self.svgs_by_section: dict[str, int] = {}
+        self.figures_by_section: dict[str, list[str]] = {}
         self._section: str | None = None
         self._row: list[str] | None = None
         self._cell: list[str] | None = None
@@ -278,6 +75,10 @@ class PageParser(HTMLParser):
             self._section = attributes.get("id")
         elif tag == "svg" and self._section is not None:
             self.svgs_by_section[self._section] = self.svgs_by_section.get(self._section, 0) + 1
+        elif tag == "figure" and self._section is not None:
+            classes = (attributes.get("class") or "").split()
+            kind = next(name for name in classes if name != "chart")
+            self.figures_by_section.setdefault(self._section, []).append(kind)
         elif tag == "tr":
             self._row = []
         elif tag in ("td", "th"):
@@ -371,10 +172,28 @@ def test_badge_classes_follow_verdict(page: PageParser) -> None:
     assert "badge verdict-insufficient-data" in badge_classes
 
 
+# The dashboard: gate outcome first, then the session's figures.
+
+
 def test_failed_gate_outcome(page: PageParser) -> None:
     assert "FAILED" in page.text
     assert "1 of 2 gates failed" in page.text
     assert "win rate 25.0% is below the minimum of 50.0%" in page.text
+
+
+def test_gate_outcome_before_figures(page: PageParser) -> None:
+    text = page.text
+
+    assert text.index("FAILED") < text.index("Win rate")
+    assert text.index("FAILED") < text.index("Verdicts by benchmark and metric")
+
+
+def test_single_failed_gate(run: dict[str, Any]) -> None:
+    del run["summary"]["gates"][1]
+
+    page = parse(render_html(run))
+
+    assert "the gate failed" in page.text
 
 
 def test_failed_gate_row(page: PageParser) -> None:
@@ -418,16 +237,52 @@ def test_average_improvement_with_ratio(page: PageParser) -> None:
     assert "geometric mean ratio 0.955" in page.text
 
 
+def test_significant_comparisons_count(page: PageParser) -> None:
+    # Holm p-values of make_run: 0.00006, 0.0008, 0.54, 0.243 and null, against alpha 0.05.
+    text = " ".join(page.text.split())
+    assert "2 of 4" in text
+    assert (
+        "comparisons with a Holm-adjusted p below alpha 0.05; "
+        "1 more has no p-value (deterministic or too little data)"
+    ) in text
+
+
+def test_seed_with_repeat_option(page: PageParser) -> None:
+    assert "--bench-seed=1234567" in page.text
+
+
+def test_environment_summary(page: PageParser) -> None:
+    assert "CPython 3.11.7" in page.text
+    assert "Linux-6.1-x86_64" in page.text
+
+
 def test_no_remote_urls(page: PageParser) -> None:
     for tag, attributes in page.tags:
         for name, value in attributes.items():
-            if name in ("src", "href", "xlink:href") and value is not None:
-                assert "http://" not in value, f"<{tag} {name}={value!r}>"
-                assert "https://" not in value, f"<{tag} {name}={value!r}>"
+            if name in ("src", "href", "xlink:href", "action") and value is not None:
+                assert value.startswith("#"), f"<{tag} {name}={value!r}>"
+
+
+def test_no_remote_urls_in_css() -> None:
+    source = render_html(make_run())
+    style = source[source.index("<style>") : source.index("</style>")]
+
+    assert "url(" not in style
+    assert "@import" not in style
 
 
 def test_no_script_element(page: PageParser) -> None:
     assert "script" not in [tag for tag, _ in page.tags]
+
+
+def test_content_security_policy(page: PageParser) -> None:
+    policies = [
+        attributes.get("content")
+        for tag, attributes in page.tags
+        if tag == "meta" and attributes.get("http-equiv") == "Content-Security-Policy"
+    ]
+
+    assert policies == ["default-src 'none'; style-src 'unsafe-inline'; img-src data:"]
 
 
 def test_anchor_ids_from_index(run: dict[str, Any]) -> None:
@@ -436,12 +291,550 @@ def test_anchor_ids_from_index(run: dict[str, Any]) -> None:
     page = parse(render_html(run))
     section_ids = [attributes.get("id") for tag, attributes in page.tags if tag == "section"]
 
-    assert section_ids == ["summary", "benchmark-1", "benchmark-2", "environment"]
+    assert section_ids == ["summary", "benchmark-1", "benchmark-2", "raw-data", "environment"]
 
 
 def test_benchmark_list_links(page: PageParser) -> None:
     links = [attributes.get("href") for tag, attributes in page.tags if tag == "a"]
-    assert links == ["#benchmark-1", "#benchmark-2"]
+
+    # The benchmark list links each benchmark once, and each heat map row links its benchmark.
+    assert links.count("#benchmark-1") == 1 + 2
+    assert links.count("#benchmark-2") == 1 + 3
+    assert len(links) == 7
+
+
+# Themes and options.
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_theme_sets_attribute(run: dict[str, Any], theme: str) -> None:
+    page = parse(render_html(run, theme=theme))
+
+    assert ("html", {"lang": "en", "data-theme": theme}) in page.tags
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_theme_defines_every_colour(run: dict[str, Any], theme: str) -> None:
+    source = render_html(run, theme=theme)
+    style = source[source.index("<style>") : source.index("</style>")]
+    root = style[style.index(":root {") : style.index("}", style.index(":root {"))]
+    used = set(re.findall(r"var\((--[a-z-]+)\)", style))
+    defined = set(re.findall(r"(--[a-z-]+):", root))
+
+    assert used <= defined, used - defined
+
+
+def test_dark_theme_colour_scheme(run: dict[str, Any]) -> None:
+    source = render_html(run, theme="dark")
+
+    assert '<meta name="color-scheme" content="dark">' in source
+    assert "color-scheme: dark;" in source
+
+
+def test_dark_theme_prints_light(run: dict[str, Any]) -> None:
+    source = render_html(run, theme="dark")
+    print_rules = source[source.index("@media print") :]
+
+    assert "--background: #ffffff;" in print_rules
+
+
+def test_unknown_theme_rejected(run: dict[str, Any]) -> None:
+    with pytest.raises(
+        ValueError, match="theme must be one of professional, minimal, dark, got 'neon'"
+    ):
+        render_html(run, theme="neon")
+
+
+def test_without_charts(run: dict[str, Any]) -> None:
+    page = parse(render_html(run, include_charts=False))
+
+    assert "svg" not in [tag for tag, _ in page.tags]
+    assert page.row_starting_with("join")[1] == "0.812"
+
+
+def test_without_raw_data(run: dict[str, Any]) -> None:
+    page = parse(render_html(run, include_raw_data=False))
+    section_ids = [attributes.get("id") for tag, attributes in page.tags if tag == "section"]
+
+    assert "raw-data" not in section_ids
+    assert [a for tag, a in page.tags if tag == "details" and a.get("class") == "raw"] == []
+
+
+def test_without_details(run: dict[str, Any]) -> None:
+    page = parse(render_html(run, include_details=False))
+    section_ids = [attributes.get("id") for tag, attributes in page.tags if tag == "section"]
+
+    assert "environment" not in section_ids
+    assert "Implementations" not in page.text
+    assert "ANOVA" not in page.text
+    assert "the whole confidence interval lies below 1 - margin" not in page.text
+    assert page.row_starting_with("join")[3] == "better"
+
+
+def test_without_details_drops_diagnostics(run: dict[str, Any]) -> None:
+    run["benchmarks"][0]["diagnostics"] = [
+        {
+            "implementation": "join",
+            "kind": "drift",
+            "message": "times drifted",
+            "remedy": "look for background load",
+            "detail": "12%",
+        }
+    ]
+
+    assert "times drifted" in parse(render_html(run)).text
+    assert "times drifted" not in parse(render_html(run, include_details=False)).text
+
+
+# The heat map of verdicts.
+
+
+def test_heat_map_in_summary(page: PageParser) -> None:
+    assert page.figures_by_section["summary"] == ["heat-map"]
+
+
+def test_heat_map_one_row_per_candidate(run: dict[str, Any]) -> None:
+    heat_map = build_heat_map(run["benchmarks"])
+
+    assert heat_map is not None
+    assert [row.candidate for row in heat_map.rows] == [
+        "join",
+        "format",
+        "vendored",
+        "cached",
+        "broken",
+    ]
+    assert [row.first_of_benchmark for row in heat_map.rows] == [True, False, True, False, False]
+    assert [row.href for row in heat_map.rows] == ["#benchmark-1"] * 2 + ["#benchmark-2"] * 3
+
+
+def test_heat_map_cells_by_verdict(run: dict[str, Any]) -> None:
+    heat_map = build_heat_map(run["benchmarks"])
+
+    assert heat_map is not None
+    cells = [row.cells[0] for row in heat_map.rows]
+    assert [cell.verdict for cell in cells] == [
+        "better",
+        "worse",
+        "equivalent",
+        "inconclusive",
+        "insufficient-data",
+    ]
+    assert [cell.text for cell in cells] == ["0.812", "1.061", "1.012", "0.962", "n/a"]
+
+
+def test_heat_map_metric_columns() -> None:
+    heat_map = build_heat_map(make_multi_metric_run()["benchmarks"])
+
+    assert heat_map is not None
+    assert [column.label for column in heat_map.columns] == ["time", "cpu_time", "loc"]
+    format_cells = heat_map.rows[1].cells
+    assert [cell.verdict for cell in format_cells] == ["worse", None, "worse"]
+
+
+def test_heat_map_none_without_comparisons(run: dict[str, Any]) -> None:
+    for benchmark in run["benchmarks"]:
+        benchmark["comparisons"] = []
+
+    assert build_heat_map(run["benchmarks"]) is None
+    assert "heat-map" not in parse(render_html(run)).figures_by_section.get("summary", [])
+
+
+def test_heat_map_open_when_short(page: PageParser) -> None:
+    details = [attributes for tag, attributes in page.tags if tag == "details"]
+
+    assert details[0] == {"class": "heat-map-details", "open": None}
+
+
+def test_heat_map_closed_when_long(run: dict[str, Any]) -> None:
+    template = run["benchmarks"][0]["comparisons"][0]
+    run["benchmarks"][0]["comparisons"] = [
+        dict(template, candidate=f"candidate_{number}") for number in range(HEAT_MAP_OPEN_ROWS)
+    ]
+
+    page = parse(render_html(run))
+    details = [attributes for tag, attributes in page.tags if tag == "details"]
+
+    assert details[0] == {"class": "heat-map-details"}
+
+
+# Comparisons grouped by metric, each with a table and a forest plot.
+
+
+def test_comparison_row(page: PageParser) -> None:
+    assert page.row_starting_with("format") == [
+        "format",
+        "1.061",
+        "95.0% [1.032, 1.091]",
+        "worse",
+        "<0.001",
+        "n/a",
+        "<0.001",
+        "0.74 (medium)",
+        "5 / 5",
+        "5",
+        "faster: not met",
+    ]
+
+
+def test_comparison_reason_row(page: PageParser) -> None:
+    assert page.row_starting_with("the whole confidence interval lies above 1 + margin") == [
+        "the whole confidence interval lies above 1 + margin"
+    ]
+
+
+def test_paired_p_value_shown(run: dict[str, Any]) -> None:
+    run["benchmarks"][0]["comparisons"][1]["p_value_paired"] = 0.0123
+
+    page = parse(render_html(run))
+
+    assert page.row_starting_with("format")[5] == "0.012"
+
+
+def test_comparisons_grouped_by_metric() -> None:
+    page = parse(render_html(make_multi_metric_run()))
+
+    assert "Comparisons of time (s)" in page.text
+    assert "Comparisons of cpu_time (s)" in page.text
+    assert "Comparisons of loc (lines)" not in page.text
+    assert "Deterministic metrics" in page.text
+
+
+def test_forest_plot_per_sampled_metric() -> None:
+    page = parse(render_html(make_multi_metric_run()))
+
+    assert page.figures_by_section["benchmark-1"].count("forest") == 2
+    assert "cpu_time ratio (candidate / baseline)" in page.text
+    assert "loc ratio (candidate / baseline)" not in page.text
+
+
+def test_secondary_statistics_line() -> None:
+    page = parse(render_html(make_multi_metric_run()))
+
+    assert (
+        "Hedges' g -2.1 · Mann-Whitney p 0.008 · Vargha-Delaney A 0.04 · "
+        "not counted towards the win rate"
+    ) in page.text
+
+
+def test_metric_group_direction() -> None:
+    run = make_run()
+    run["benchmarks"][0]["comparisons"][0].update(metric="throughput", unit="1/s", better="higher")
+
+    page = parse(render_html(run))
+
+    assert "ratio above 1 is better" in page.text
+    assert "ratio below 1 is faster" in page.text
+
+
+def test_group_by_metric_order() -> None:
+    comparisons = make_multi_metric_run()["benchmarks"][0]["comparisons"]
+
+    groups = group_by_metric(comparisons)
+
+    assert list(groups) == [("time", "s"), ("cpu_time", "s"), ("loc", "lines")]
+    assert [c["candidate"] for c in groups[("loc", "lines")]] == ["join", "format"]
+
+
+def test_group_by_metric_default_time(run: dict[str, Any]) -> None:
+    comparison = run["benchmarks"][0]["comparisons"][0]
+    del comparison["metric"]
+    del comparison["unit"]
+
+    assert list(group_by_metric([comparison])) == [("time", "s")]
+    assert "Comparisons of time (s)" in parse(render_html(run)).text
+
+
+def test_unknown_metric_keeps_unit(run: dict[str, Any]) -> None:
+    run["benchmarks"][0]["comparisons"][0].update(metric="requests", unit="req/s")
+
+    page = parse(render_html(run))
+
+    assert "Comparisons of requests (req/s)" in page.text
+    assert "ratio below 1 is better" in page.text
+
+
+def test_deterministic_table_rows() -> None:
+    page = parse(render_html(make_multi_metric_run()))
+
+    assert page.row_starting_with("loc") == [
+        "loc",
+        "join",
+        "2 lines",
+        "4 lines",
+        "0.500",
+        "better",
+        "exact values 2 against 4, ratio 0.500 against the 5% margin",
+    ]
+    assert [
+        "Metric",
+        "Candidate",
+        "Candidate value",
+        "Baseline value",
+        "Ratio",
+        "Verdict",
+        "Reason",
+    ] in page.rows
+
+
+def test_deterministic_counted_tag() -> None:
+    run = make_multi_metric_run()
+    run["benchmarks"][0]["comparisons"][-1]["counted"] = True
+
+    page = parse(render_html(run))
+
+    assert page.row_starting_with("loc counted")[1] == "format"
+
+
+def test_kind_inferred_without_field() -> None:
+    run = make_multi_metric_run()
+    for comparison in run["benchmarks"][0]["comparisons"]:
+        del comparison["kind"]
+
+    page = parse(render_html(run))
+
+    assert page.row_starting_with("loc")[1] == "join"
+    assert page.figures_by_section["benchmark-1"].count("forest") == 2
+
+
+# Box plots of the samples.
+
+
+def test_box_plot_per_benchmark(page: PageParser) -> None:
+    assert page.figures_by_section["benchmark-1"].count("box-plot") == 1
+    assert page.figures_by_section["benchmark-2"].count("box-plot") == 1
+    assert "time (s) per call, log scale" in page.text
+
+
+def test_box_plot_quartiles_in_order(run: dict[str, Any]) -> None:
+    plot = build_box_plot(run["benchmarks"][0])
+
+    assert plot is not None
+    assert plot.log_scale
+    for row in plot.rows:
+        assert row.whisker_low_x <= row.first_quartile_x
+        assert row.first_quartile_x <= row.median_x
+        assert row.median_x <= row.third_quartile_x
+        assert row.third_quartile_x <= row.whisker_high_x
+
+
+def test_box_plot_median_value(run: dict[str, Any]) -> None:
+    plot = build_box_plot(run["benchmarks"][0])
+
+    assert plot is not None
+    # The samples of concat are 1.84 µs times 0.97, 0.99, 1.0, 1.02 and 1.08.
+    assert plot.rows[0].median == pytest.approx(1.84e-6)
+    assert plot.rows[0].summary.startswith(
+        "median 1.84 µs, quartiles 1.82 µs to 1.88 µs, 5 samples"
+    )
+
+
+def test_box_plot_faster_left(run: dict[str, Any]) -> None:
+    plot = build_box_plot(run["benchmarks"][0])
+
+    assert plot is not None
+    concat, join, _ = plot.rows
+    assert join.median_x < concat.median_x
+
+
+def test_box_plot_ticks_with_unit(run: dict[str, Any]) -> None:
+    plot = build_box_plot(run["benchmarks"][0])
+
+    assert plot is not None
+    assert plot.ticks
+    assert all(tick.label.endswith(" µs") for tick in plot.ticks)
+
+
+def test_box_plot_outlier(run: dict[str, Any]) -> None:
+    samples = run["benchmarks"][0]["implementations"][0]["samples"]
+    samples["time"] = [1e-6, 1.01e-6, 1.02e-6, 0.99e-6, 1.0e-6, 1.01e-6, 9e-6]
+
+    plot = build_box_plot(run["benchmarks"][0])
+
+    assert plot is not None
+    assert len(plot.rows[0].outlier_xs) == 1
+    assert plot.rows[0].outlier_xs[0] > plot.rows[0].whisker_high_x
+
+
+def test_box_plot_skips_null_and_zero(run: dict[str, Any]) -> None:
+    samples = run["benchmarks"][0]["implementations"][0]["samples"]
+    samples["time"] = samples["time"][:3] + [None, 0.0]
+
+    plot = build_box_plot(run["benchmarks"][0])
+    page = parse(render_html(run))
+
+    assert plot is not None
+    assert plot.skipped == 2
+    assert plot.rows[0].count == 3
+    assert "2 samples are null or not above zero and not drawn." in page.text
+
+
+def test_box_plot_names_empty_implementation(run: dict[str, Any]) -> None:
+    plot = build_box_plot(run["benchmarks"][1])
+
+    assert plot is not None
+    assert plot.empty == ["broken"]
+    assert [row.name for row in plot.rows] == ["stdlib", "vendored", "cached"]
+
+
+def test_box_plot_none_without_samples(run: dict[str, Any]) -> None:
+    for implementation in run["benchmarks"][0]["implementations"]:
+        implementation["samples"]["time"] = []
+
+    assert build_box_plot(run["benchmarks"][0]) is None
+
+
+def test_box_plot_linear_without_unit(run: dict[str, Any]) -> None:
+    for implementation in run["benchmarks"][0]["implementations"]:
+        implementation["samples"]["allocations"] = [10, 12, 11, 30, 9]
+
+    plot = build_box_plot(run["benchmarks"][0], "allocations")
+
+    assert plot is not None
+    assert not plot.log_scale
+    assert plot.rows[0].median == 11
+
+
+def test_box_plot_for_compared_sample_metric() -> None:
+    page = parse(render_html(make_multi_metric_run()))
+
+    assert page.figures_by_section["benchmark-1"].count("box-plot") == 2
+    assert "cpu_time (s) per call, log scale" in page.text
+
+
+# Bar charts of deterministic metrics.
+
+
+def test_deterministic_values_found() -> None:
+    values = deterministic_values(make_multi_metric_run()["benchmarks"][0])
+
+    assert values == [
+        ("loc", "lines", "lower", [("concat", 4.0), ("join", 2.0), ("format", 6.0)]),
+    ]
+
+
+def test_deterministic_values_missing_value() -> None:
+    run = make_multi_metric_run()
+    run["benchmarks"][0]["comparisons"][-1]["candidate_value"] = None
+
+    values = deterministic_values(run["benchmarks"][0])
+
+    assert values[0][3] == [("concat", 4.0), ("join", 2.0), ("format", None)]
+
+
+def test_deterministic_values_none_without_numbers(run: dict[str, Any]) -> None:
+    assert deterministic_values(run["benchmarks"][0]) == []
+
+
+def test_bar_chart_lengths_proportional() -> None:
+    chart = build_bar_chart("loc", "lines", [("concat", 4.0), ("join", 2.0), ("format", 6.0)])
+
+    assert chart is not None
+    widths = [row.bar_width for row in chart.rows]
+    assert widths[1] * 2 == pytest.approx(widths[0], abs=0.2)
+    assert widths[1] * 3 == pytest.approx(widths[2], abs=0.2)
+    assert [row.value_text for row in chart.rows] == ["4 lines", "2 lines", "6 lines"]
+
+
+def test_bar_chart_title_names_direction() -> None:
+    chart = build_bar_chart("maintainability_index", "", [("a", 80.0)], better="higher")
+
+    assert chart is not None
+    assert chart.title == "maintainability_index, higher is better"
+
+
+def test_bar_chart_memory_ticks() -> None:
+    chart = build_bar_chart("peak_memory", "B", [("a", 4458.0), ("b", 19046.0)])
+
+    assert chart is not None
+    assert [tick.label for tick in chart.ticks] == ["0 B", "5 KiB", "10 KiB", "15 KiB"]
+
+
+def test_bar_chart_missing_value() -> None:
+    chart = build_bar_chart("loc", "lines", [("concat", 4.0), ("broken", None)])
+
+    assert chart is not None
+    assert chart.rows[1].value_text == "n/a"
+    assert chart.rows[1].bar_width == 0
+
+
+def test_bar_chart_negative_value() -> None:
+    chart = build_bar_chart("delta", "", [("a", -2.0), ("b", 4.0)])
+
+    assert chart is not None
+    assert chart.rows[0].bar_x < chart.zero_x
+    assert chart.rows[1].bar_x == chart.zero_x
+
+
+def test_bar_chart_none_without_values() -> None:
+    assert build_bar_chart("loc", "lines", [("concat", None)]) is None
+
+
+def test_bar_charts_in_section() -> None:
+    page = parse(render_html(make_multi_metric_run()))
+
+    assert page.figures_by_section["benchmark-1"].count("bar-chart") == 1
+    assert "loc (lines), lower is better" in page.text
+
+
+# The raw data section.
+
+
+def test_raw_data_one_details_per_benchmark(page: PageParser) -> None:
+    raw = [
+        attributes
+        for tag, attributes in page.tags
+        if tag == "details" and attributes.get("class") == "raw"
+    ]
+
+    assert [attributes.get("id") for attributes in raw] == ["benchmark-1-raw", "benchmark-2-raw"]
+    assert all("open" not in attributes for attributes in raw)
+
+
+def test_raw_data_every_sample(run: dict[str, Any], page: PageParser) -> None:
+    for benchmark in run["benchmarks"]:
+        for implementation in benchmark["implementations"]:
+            samples = implementation["samples"]
+            for index, time in enumerate(samples["time"]):
+                row = [
+                    str(samples["round"][index]),
+                    str(samples["position"][index]),
+                    repr(time),
+                    repr(samples["cpu_time"][index]),
+                ]
+                assert row in page.rows, row
+
+
+def test_raw_data_headers(page: PageParser) -> None:
+    assert ["round", "position", "time (s)", "cpu_time (s)"] in page.rows
+
+
+def test_raw_data_summary_counts(page: PageParser) -> None:
+    assert "15 samples" in page.text
+    assert "2 recorded errors" in page.text
+
+
+def test_raw_data_errors(page: PageParser) -> None:
+    assert ["0", "KeyError: 'payload'"] in page.rows
+    assert "38 more failed rounds are counted but not recorded." in page.text
+
+
+def test_raw_data_recorded_columns() -> None:
+    page = parse(render_html(make_multi_metric_run()))
+
+    assert ["round", "position", "time (s)", "cpu_time (s)", "recorded.allocations"] in page.rows
+    assert "allocations recorded outside the rounds: 2.0" in " ".join(page.text.split())
+
+
+def test_raw_data_extra_sample_list(run: dict[str, Any]) -> None:
+    run["benchmarks"][0]["implementations"][0]["samples"]["allocations"] = [1, 2, 3, 4, 5]
+
+    page = parse(render_html(run))
+
+    assert ["round", "position", "time (s)", "cpu_time (s)", "allocations"] in page.rows
+
+
+# Escaping of every text from the run.
 
 
 @pytest.fixture
@@ -450,10 +843,33 @@ def hostile_run(run: dict[str, Any]) -> dict[str, Any]:
     implementation["name"] = SCRIPT_NAME
     implementation["errors"][0]["message"] = f"bad value {ATTRIBUTE_BREAKOUT}"
     run["benchmarks"][1]["comparisons"][2]["candidate"] = SCRIPT_NAME
+
     run["benchmarks"][0]["comparisons"][0]["candidate"] = SCRIPT_NAME
     run["benchmarks"][0]["implementations"][1]["name"] = SCRIPT_NAME
+    run["benchmarks"][0]["implementations"][1]["supplied"] = {SCRIPT_NAME: ATTRIBUTE_BREAKOUT}
+    run["benchmarks"][0]["implementations"][1]["recorded"] = {
+        SCRIPT_NAME: {"unit": "", "better": "lower", "by_round": {"0": 1.0}, "outside_rounds": []}
+    }
+    run["benchmarks"][0]["comparisons"].append(
+        make_comparison(
+            SCRIPT_NAME,
+            "concat",
+            metric=SCRIPT_NAME,
+            unit=SCRIPT_NAME,
+            kind="deterministic",
+            candidate_value=3,
+            baseline_value=2,
+            ratio=1.5,
+            ci=[1.5, 1.5],
+            verdict=SCRIPT_NAME,
+        )
+    )
+
     run["benchmarks"][0]["id"] = ATTRIBUTE_BREAKOUT
     run["benchmarks"][0]["comparisons"][1]["reason"] = ATTRIBUTE_BREAKOUT
+    run["benchmarks"][0]["comparisons"][1]["metric"] = SCRIPT_NAME
+    run["environment"]["platform"] = SCRIPT_NAME
+    run["summary"]["gates"][0]["message"] = SCRIPT_NAME
     return run
 
 
@@ -471,8 +887,9 @@ def test_escapes_error_message(hostile_run: dict[str, Any]) -> None:
     assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in source
 
 
-def test_escaped_page_has_no_injected_tags(hostile_run: dict[str, Any]) -> None:
-    page = parse(render_html(hostile_run))
+@pytest.mark.parametrize("theme", THEMES)
+def test_escaped_page_has_no_injected_tags(hostile_run: dict[str, Any], theme: str) -> None:
+    page = parse(render_html(hostile_run, theme=theme))
     tag_names = [tag for tag, _ in page.tags]
 
     assert "script" not in tag_names
@@ -486,16 +903,55 @@ def test_escaped_page_has_no_event_attributes(hostile_run: dict[str, Any]) -> No
     assert "onerror" not in attribute_names
 
 
-def test_escaped_names_in_svg(hostile_run: dict[str, Any]) -> None:
+def test_escaped_names_in_every_svg(hostile_run: dict[str, Any]) -> None:
     source = render_html(hostile_run)
-    svg = source[source.index("<svg") : source.index("</svg>")]
+    svgs = re.findall(r"<svg.*?</svg>", source, flags=re.DOTALL)
 
-    assert "&lt;script&gt;" in svg
-    assert "<script>" not in svg
+    assert len(svgs) >= 6
+    assert all("<script>" not in svg for svg in svgs)
+    # The heat map, both forest plots, the box plot and the bar chart name the hostile text.
+    assert sum("&lt;script&gt;" in svg for svg in svgs) >= 5
 
 
-def test_svg_per_plotted_benchmark(page: PageParser) -> None:
-    assert page.svgs_by_section == {"benchmark-1": 1, "benchmark-2": 1}
+def test_escaped_names_in_attributes(hostile_run: dict[str, Any]) -> None:
+    page = parse(render_html(hostile_run))
+    titles = [attributes.get("title") for tag, attributes in page.tags if tag == "span"]
+
+    assert f"{SCRIPT_NAME}, time" in titles
+
+
+def test_escaped_heat_map_text(hostile_run: dict[str, Any]) -> None:
+    heat_map = build_heat_map(hostile_run["benchmarks"])
+    source = render_html(hostile_run)
+    section = source[source.index('class="chart heat-map"') : source.index("</figure>")]
+
+    assert heat_map is not None
+    assert heat_map.rows[0].candidate == SCRIPT_NAME
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in section
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in section
+
+
+# Charts and tables in each benchmark section.
+
+
+def test_charts_per_benchmark(page: PageParser) -> None:
+    assert page.figures_by_section == {
+        "summary": ["heat-map"],
+        "benchmark-1": ["forest", "box-plot"],
+        "benchmark-2": ["forest", "box-plot"],
+    }
+
+
+def test_charts_with_other_metrics() -> None:
+    page = parse(render_html(make_multi_metric_run()))
+
+    assert page.figures_by_section["benchmark-1"] == [
+        "forest",
+        "forest",
+        "box-plot",
+        "box-plot",
+        "bar-chart",
+    ]
 
 
 def test_svg_skipped_without_ratio(run: dict[str, Any]) -> None:
@@ -504,7 +960,7 @@ def test_svg_skipped_without_ratio(run: dict[str, Any]) -> None:
 
     page = parse(render_html(run))
 
-    assert page.svgs_by_section == {"benchmark-1": 1}
+    assert "forest" not in page.figures_by_section["benchmark-2"]
     assert "No comparison has a ratio to plot." in page.text
 
 
@@ -525,9 +981,11 @@ def test_null_values_render_na(page: PageParser) -> None:
         "n/a",
         "n/a",
         "n/a",
+        "n/a",
+        "0 / 5",
         "0",
-        "broken has no successful sample; at least 2 are needed",
     ]
+    assert page.row_starting_with("broken has no successful sample; at least 2 are needed")
 
 
 def test_null_times_render_na(page: PageParser) -> None:
@@ -549,7 +1007,7 @@ def test_null_counts_render_na(run: dict[str, Any]) -> None:
     page = parse(render_html(run))
 
     assert page.row_starting_with("join bench_strings.join")[4] == "n/a"
-    assert page.row_starting_with("join")[7] == "n/a"
+    assert page.row_starting_with("join")[9] == "n/a"
     assert re.search(r"\bNone\b", page.text) is None
 
 
@@ -578,23 +1036,69 @@ def test_implementation_row(page: PageParser) -> None:
     ]
 
 
-def test_comparison_row(page: PageParser) -> None:
-    assert page.row_starting_with("format") == [
-        "format",
-        "1.061",
-        "95.0% [1.032, 1.091]",
-        "worse",
-        "<0.001",
-        "<0.001",
-        "0.74 (medium)",
-        "5",
-        "faster: not met",
-        "the whole confidence interval lies above 1 + margin",
-    ]
-
-
 def test_anova_line(page: PageParser) -> None:
     assert "F(2, 12) = 112, p < 0.001, η² = 0.949" in page.text
+
+
+def test_anova_omega_and_welch() -> None:
+    page = parse(render_html(make_multi_metric_run()))
+
+    assert "η² = 0.949, ω² = 0.94" in page.text
+    assert "Welch's ANOVA: F(2, 7.6) = 98.1, p < 0.001" in " ".join(page.text.split())
+
+
+def test_games_howell_rows() -> None:
+    page = parse(render_html(make_multi_metric_run()))
+
+    assert page.row_starting_with("concat / join") == [
+        "concat / join",
+        "1.230",
+        "[1.200, 1.260]",
+        "<0.001",
+    ]
+    assert page.row_starting_with("concat / format") == ["concat / format", "0.940", "n/a", "n/a"]
+
+
+def test_supplied_values_table() -> None:
+    page = parse(render_html(make_multi_metric_run()))
+
+    assert ["join", "development_hours", "3"] in page.rows
+    assert "stated in the test for each implementation, not measured" in page.text
+
+
+def test_code_origin_under_qualname() -> None:
+    page = parse(render_html(make_multi_metric_run()))
+
+    assert page.row_starting_with("concat baseline bench_strings.concat bench_strings.py:12")
+
+
+def test_benchmark_list_counted_badges() -> None:
+    page = parse(render_html(make_multi_metric_run()))
+    titles = [
+        attributes.get("title")
+        for tag, attributes in page.tags
+        if tag == "span" and attributes.get("title")
+    ]
+
+    assert titles[:2] == ["join, time", "format, time"]
+    assert "join, loc" not in titles
+
+
+def test_first_release_run_renders() -> None:
+    page = parse(render_html(make_first_release_run()))
+
+    assert page.row_starting_with("format")[3] == "worse"
+    assert page.figures_by_section["benchmark-1"] == ["forest", "box-plot"]
+
+
+def test_anova_not_computed(run: dict[str, Any]) -> None:
+    run["benchmarks"][0]["anova"].update(
+        statistic=None, p_value=None, status="insufficient-data", reason="fewer than 2 rounds"
+    )
+
+    page = parse(render_html(run))
+
+    assert "not computed: fewer than 2 rounds" in page.text
 
 
 def test_anova_absent(run: dict[str, Any]) -> None:
@@ -603,6 +1107,23 @@ def test_anova_absent(run: dict[str, Any]) -> None:
     page = parse(render_html(run))
 
     assert "ANOVA" not in page.text
+
+
+def test_noise_floor_line(run: dict[str, Any]) -> None:
+    run["benchmarks"][0]["noise_floor"] = {
+        "copy": "concat (A/A copy)",
+        "ratio": 1.02,
+        "ci": [0.97, 1.07],
+        "floor": 0.07,
+        "used_as_margin": False,
+        "reason": None,
+    }
+
+    page = parse(render_html(run))
+
+    assert (
+        "7.0%: baseline concat against concat (A/A copy), ratio 1.020 [0.970, 1.070]." in page.text
+    )
 
 
 def test_errors_listed(page: PageParser) -> None:
@@ -615,6 +1136,15 @@ def test_environment_listed(run: dict[str, Any], page: PageParser) -> None:
     for key, value in run["environment"].items():
         assert key in page.text
         assert str(value) in page.text
+
+
+def test_settings_listed(run: dict[str, Any], page: PageParser) -> None:
+    for key, value in run["settings"].items():
+        assert key in page.text
+        assert ("n/a" if value is None else str(value)) in page.text
+
+
+# Malformed runs.
 
 
 def test_missing_comparison_key(run: dict[str, Any]) -> None:
@@ -681,6 +1211,13 @@ def test_benchmarks_not_list(run: dict[str, Any]) -> None:
         render_html(run)
 
 
+def test_sample_list_not_list(run: dict[str, Any]) -> None:
+    run["benchmarks"][0]["implementations"][0]["samples"]["cpu_time"] = 0.5
+
+    with pytest.raises(TypeError, match=r"samples\.cpu_time must be a JSON array"):
+        render_html(run)
+
+
 def test_text_ratio_rejected(run: dict[str, Any]) -> None:
     run["benchmarks"][0]["comparisons"][0]["ratio"] = "0.8"
 
@@ -696,8 +1233,18 @@ def test_render_keeps_run_unchanged(run: dict[str, Any]) -> None:
     assert run == original
 
 
-def test_module_does_not_import_pytest() -> None:
-    tree = ast.parse(Path(html.__file__).read_text(encoding="utf-8"))
+def test_empty_run_renders(run: dict[str, Any]) -> None:
+    run["benchmarks"] = []
+
+    page = parse(render_html(run))
+
+    assert "This run has no benchmarks." in page.text
+    assert "svg" not in [tag for tag, _ in page.tags]
+
+
+@pytest.mark.parametrize("module", REPORT_MODULES, ids=lambda module: module.__name__)
+def test_module_does_not_import_pytest(module: Any) -> None:
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
     imported: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -708,87 +1255,39 @@ def test_module_does_not_import_pytest() -> None:
     assert "pytest" not in imported
 
 
+# Values with units and axis ticks.
+
+
 @pytest.mark.parametrize(
-    ("seconds", "expected"),
+    ("value", "unit", "expected"),
     [
-        (None, "n/a"),
-        (math.nan, "n/a"),
-        (math.inf, "n/a"),
-        (0.0, "0 s"),
-        (4.2e-10, "0.420 ns"),
-        (12.34e-9, "12.3 ns"),
-        (999.6e-9, "1.00 µs"),
-        (1.234e-6, "1.23 µs"),
-        (0.0456, "45.6 ms"),
-        (1.0, "1.00 s"),
-        (123.4, "123 s"),
-        (4321.0, "4320 s"),
+        (1.5e-6, "s", "1.50 µs"),
+        (2048, "B", "2.0 KiB"),
+        (12, "lines", "12 lines"),
+        (0.5, "", "0.5"),
+        (None, "lines", "n/a"),
     ],
 )
-def test_format_time(seconds: float | None, expected: str) -> None:
-    assert format_time(seconds) == expected
+def test_format_value(value: float | None, unit: str, expected: str) -> None:
+    assert format_value(value, unit) == expected
 
 
 @pytest.mark.parametrize(
-    ("p_value", "expected"),
+    ("low", "high", "expected"),
     [
-        (None, "n/a"),
-        (0.0, "<0.001"),
-        (0.00099, "<0.001"),
-        (0.001, "0.001"),
-        (0.0456, "0.046"),
-        (1.0, "1.000"),
+        (0.92, 1.06, [0.92, 0.94, 0.96, 0.98, 1.0, 1.02, 1.04, 1.06]),
+        (0.0008, 1.2, [0.001, 0.01, 0.1, 1.0]),
+        (2e-6, 3e-3, [1e-05, 0.0001, 0.001]),
+        # Thirteen decades: every second power of ten, counted from 1.
+        (1e-9, 1e3, [1e-08, 1e-06, 1e-04, 0.01, 1.0, 100.0]),
     ],
 )
-def test_format_p_value(p_value: float | None, expected: str) -> None:
-    assert format_p_value(p_value) == expected
+def test_log_ticks(low: float, high: float, expected: list[float]) -> None:
+    assert html._log_ticks(low, high) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize(
-    ("fraction", "expected"),
-    [(None, "n/a"), (0.05, "5.0%"), (0.95, "95.0%"), (-0.00001, "0.0%"), (-0.123, "-12.3%")],
-)
-def test_format_percent(fraction: float | None, expected: str) -> None:
-    assert format_percent(fraction) == expected
-
-
-@pytest.mark.parametrize(
-    ("size", "expected"),
-    [
-        (None, "n/a"),
-        (512, "512 B"),
-        (1536, "1.5 KiB"),
-        (1024 * 1024 - 10, "1.0 MiB"),
-        (3 * 1024**3, "3.0 GiB"),
-    ],
-)
-def test_format_memory(size: int | None, expected: str) -> None:
-    assert format_memory(size) == expected
-
-
-@pytest.mark.parametrize(
-    ("number", "expected"),
-    [
-        (None, "n/a"),
-        (2, "2"),
-        (57.94, "57.9"),
-        (-0.853, "-0.853"),
-        (0.05, "0.05"),
-        (12345.6, "12,346"),
-    ],
-)
-def test_format_number(number: float | None, expected: str) -> None:
-    assert format_number(number) == expected
-
-
-def test_format_ratio() -> None:
-    assert format_ratio(0.81234) == "0.812"
-    assert format_ratio(None) == "n/a"
-
-
-def test_format_rejects_text() -> None:
-    with pytest.raises(TypeError, match="time must be a number or None, got '1.0'"):
-        format_time("1.0")  # type: ignore[arg-type]
+def test_linear_ticks() -> None:
+    assert html._linear_ticks(0, 19) == [0, 5, 10, 15]
 
 
 def test_forest_plot_faster_left_of_one(run: dict[str, Any]) -> None:
@@ -864,7 +1363,7 @@ def test_forest_plot_skips_null_ratio(run: dict[str, Any]) -> None:
 
 
 def test_forest_plot_none_without_ratios() -> None:
-    assert build_forest_plot([_comparison("join", "concat", ratio=None, ci=None)]) is None
+    assert build_forest_plot([make_comparison("join", "concat", ratio=None, ci=None)]) is None
 
 
 def test_forest_plot_rejects_margin(run: dict[str, Any]) -> None:

@@ -662,13 +662,27 @@ class BenchSession:
             reporter.write_line(line)
 
     def _write_reports(self, run: dict[str, Any]) -> None:
+        settings = self.settings
         targets: list[tuple[str, Callable[[dict[str, Any]], str]]] = []
-        if self.settings.json_path:
-            targets.append((self.settings.json_path, dumps_run))
-        if self.settings.html_path:
+        if settings.json_path:
+            targets.append((settings.json_path, dumps_run))
+        if settings.html_path:
             from .report.html import render_html
 
-            targets.append((self.settings.html_path, render_html))
+            theme = settings.html_theme
+            targets.append((settings.html_path, lambda run: render_html(run, theme=theme)))
+        if settings.csv_path:
+            from .report.csvreport import comparisons_csv
+
+            targets.append((settings.csv_path, comparisons_csv))
+        if settings.samples_csv_path:
+            from .report.csvreport import samples_csv
+
+            targets.append((settings.samples_csv_path, samples_csv))
+        if settings.markdown_path:
+            from .report.markdown import markdown_summary
+
+            targets.append((settings.markdown_path, markdown_summary))
         for path, render in targets:
             try:
                 text = render(run)

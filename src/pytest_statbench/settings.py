@@ -43,6 +43,10 @@ class Settings:
     min_improvement: float | None = None
     json_path: str | None = None
     html_path: str | None = None
+    html_theme: str = "professional"
+    csv_path: str | None = None
+    samples_csv_path: str | None = None
+    markdown_path: str | None = None
     aa: str = "off"
     # None means the defaults of the metric registry.
     metrics: tuple[str, ...] | None = None
@@ -62,7 +66,10 @@ class Settings:
     def to_record(self) -> dict[str, Any]:
         """Return the settings stored in the JSON results (paths and switches left out)."""
         record = asdict(self)
-        for key in ("enabled", "seed", "seed_given", "json_path", "html_path", "e2b", "e2b_options"):
+        for key in (
+            "enabled", "seed", "seed_given", "json_path", "html_path", "csv_path",
+            "samples_csv_path", "markdown_path", "e2b", "e2b_options",
+        ):
             del record[key]
         for key in ("metrics", "counted_metrics"):
             if record[key] is not None:
@@ -200,6 +207,16 @@ def parse_bytes(text: str) -> int:
     return int(value)
 
 
+THEMES = ("professional", "minimal", "dark")
+
+
+def parse_theme(text: str) -> str:
+    value = str(text).strip().lower()
+    if value not in THEMES:
+        raise ValueError(f"{text!r} is not a report theme; use one of {', '.join(THEMES)}")
+    return value
+
+
 def parse_retries(text: str) -> int:
     return parse_positive_int(text, minimum=0)
 
@@ -284,6 +301,14 @@ OPTIONS: list[tuple[str, str, Parser | None, str]] = [
      "(default: no cache)")),
     ("bench-json", "bench_json", None, "write the results as JSON to this path"),
     ("bench-html", "bench_html", None, "write an HTML report to this path"),
+    ("bench-html-theme", "bench_html_theme", parse_theme,
+     "look of the HTML report: professional, minimal or dark (default professional)"),
+    ("bench-csv", "bench_csv", None, "write the comparisons as CSV to this path"),
+    ("bench-samples-csv", "bench_samples_csv", None,
+     "write every sample as CSV to this path"),
+    ("bench-markdown", "bench_markdown", None,
+     ("write a Markdown summary (gate outcome and comparisons that are not equivalent) to "
+     "this path")),
 ]
 
 
