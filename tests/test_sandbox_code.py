@@ -177,14 +177,14 @@ def test_open_runner_rejects_callable() -> None:
         open_runner("double", double, (), {}, Settings())  # type: ignore[arg-type]
 
 
-def test_e2b_backend_not_installed() -> None:
+def test_unknown_backend_not_installed() -> None:
     code = Code(SOURCE, entry="work")
 
     with pytest.raises(BenchUsageError) as raised:
-        open_runner("double", code, (1,), {}, Settings(sandbox="e2b"))
+        open_runner("double", code, (1,), {}, Settings(sandbox="docker"))
 
     assert str(raised.value) == (
-        "the e2b sandbox backend is not installed in this build; use --bench-sandbox=local"
+        "the docker sandbox backend is not installed in this build; use --bench-sandbox=local"
     )
 
 
