@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import io
 import logging
+import os
 import platform
 import reprlib
 import sys
@@ -69,6 +71,8 @@ class BenchSession:
         self.summary: SessionSummary | None = None
         self.run: dict[str, Any] | None = None
         self.written: list[str] = []
+        self.run_comparison: Any = None
+        self.github_lines: list[str] = []
         self.write_errors: list[str] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runners: list[Runner] = []
@@ -212,9 +216,14 @@ class BenchSession:
             benchmarks=self.benchmarks,
             summary=self.summary,
         )
+        self._compare_and_store()
         self._write_reports(self.run)
+        self.github_lines = self._publish_to_github()
 
-        failed = not self.summary.passed or bool(self.write_errors)
+        comparison_failed = (
+            self.run_comparison is not None and not self.run_comparison.summary.passed
+        )
+        failed = not self.summary.passed or bool(self.write_errors) or comparison_failed
         if failed and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -226,6 +235,14 @@ class BenchSession:
         terminalreporter.write_sep("=", "statbench")
         for line, markup in summary_lines(self.run):
             terminalreporter.write_line(line, **markup)
+        if self.run_comparison is not None:
+            from .runcompare import render_lines
+
+            terminalreporter.write_line("")
+            for line in render_lines(self.run_comparison):
+                terminalreporter.write_line(line)
+        for line in self.github_lines:
+            terminalreporter.write_line(line)
         for path in self.written:
             terminalreporter.write_line(f"statbench: wrote {path}")
         for message in self.write_errors:
@@ -660,6 +677,76 @@ class BenchSession:
             return
         with capture.global_and_fixture_disabled():
             reporter.write_line(line)
+
+    def _compare_and_store(self) -> None:
+        """Add commit info, compare with the stored baseline, then store this run.
+
+        Comparing comes first, so --bench-save main --bench-compare main compares with the
+        previous main and then replaces it.
+        """
+        from .schema import RunFileError
+        from .storage import (
+            StorageError,
+            load_run_file,
+            resolve_baseline,
+            save_run,
+            with_commit_info,
+        )
+
+        if self.run is None:
+            return
+        settings = self.settings
+        self.run = with_commit_info(self.run, self.config.rootpath)
+        if settings.compare_to:
+            try:
+                baseline = load_run_file(resolve_baseline(settings.compare_to, settings.storage_dir))
+            except (StorageError, RunFileError) as error:
+                self.write_errors.append(f"--bench-compare {settings.compare_to}: {error}")
+            else:
+                from .runcompare import compare_runs
+
+                self.run_comparison = compare_runs(
+                    baseline,
+                    self.run,
+                    margin=settings.margin,
+                    alpha=settings.alpha,
+                    resamples=settings.bootstrap_resamples,
+                    seed=settings.seed,
+                    fail_on=settings.fail_on,
+                    old_label=settings.compare_to,
+                    new_label="this run",
+                )
+        if settings.save_name:
+            try:
+                path = save_run(self.run, settings.save_name, settings.storage_dir)
+            except OSError as error:
+                self.write_errors.append(
+                    f"could not store the run as {settings.save_name!r} in "
+                    f"{settings.storage_dir}: {error.strerror or error}; choose a writable "
+                    f"--bench-storage"
+                )
+            else:
+                self.written.append(str(path))
+
+    def _publish_to_github(self) -> list[str]:
+        """Write the job summary, outputs and annotations when running in GitHub Actions."""
+        from .github import in_github_actions, publish, report_for_comparison, report_for_run
+
+        if self.run is None or not in_github_actions(os.environ):
+            return []
+        report = (
+            report_for_comparison(self.run_comparison)
+            if self.run_comparison is not None
+            else report_for_run(self.run)
+        )
+        annotations = io.StringIO()
+        try:
+            done = publish(report, os.environ, annotations)
+        except OSError as error:
+            self.write_errors.append(f"could not write the GitHub Actions outputs: {error}")
+            return []
+        # Workflow commands such as ::error are read from the job's standard output.
+        return annotations.getvalue().splitlines() + [f"statbench: {line}" for line in done]
 
     def _write_reports(self, run: dict[str, Any]) -> None:
         settings = self.settings

@@ -44,6 +44,11 @@ class Settings:
     json_path: str | None = None
     html_path: str | None = None
     html_theme: str = "professional"
+    # Stored runs: save this run under a name, compare it with a stored or saved run.
+    save_name: str | None = None
+    compare_to: str | None = None
+    storage_dir: str = ".statbench"
+    fail_on: str = "regression"
     csv_path: str | None = None
     samples_csv_path: str | None = None
     markdown_path: str | None = None
@@ -68,7 +73,8 @@ class Settings:
         record = asdict(self)
         for key in (
             "enabled", "seed", "seed_given", "json_path", "html_path", "csv_path",
-            "samples_csv_path", "markdown_path", "e2b", "e2b_options",
+            "samples_csv_path", "markdown_path", "e2b", "e2b_options", "save_name",
+            "compare_to", "storage_dir",
         ):
             del record[key]
         for key in ("metrics", "counted_metrics"):
@@ -207,6 +213,22 @@ def parse_bytes(text: str) -> int:
     return int(value)
 
 
+FAIL_ON = ("regression", "any-change", "never")
+
+
+def parse_fail_on(text: str) -> str:
+    value = str(text).strip().lower()
+    if value not in FAIL_ON:
+        raise ValueError(f"{text!r} is not a gate; use one of {', '.join(FAIL_ON)}")
+    return value
+
+
+def parse_run_name(text: str) -> str:
+    from .storage import check_run_name
+
+    return check_run_name(str(text).strip())
+
+
 THEMES = ("professional", "minimal", "dark")
 
 
@@ -299,6 +321,14 @@ OPTIONS: list[tuple[str, str, Parser | None, str]] = [
     ("bench-e2b-cache-hours", "bench_e2b_cache_hours", parse_hours,
      ("reuse E2B results of the same code, arguments and harness for this many hours "
      "(default: no cache)")),
+    ("bench-save", "bench_save", parse_run_name,
+     "store this run under NAME in the storage folder, with its raw samples"),
+    ("bench-compare", "bench_compare", None,
+     "compare this run with a stored run (a name) or a saved JSON file (a path)"),
+    ("bench-storage", "bench_storage", None, "folder of stored runs (default .statbench)"),
+    ("bench-fail-on", "bench_fail_on", parse_fail_on,
+     ("what fails the session in --bench-compare: regression, any-change or never "
+     "(default regression)")),
     ("bench-json", "bench_json", None, "write the results as JSON to this path"),
     ("bench-html", "bench_html", None, "write an HTML report to this path"),
     ("bench-html-theme", "bench_html_theme", parse_theme,

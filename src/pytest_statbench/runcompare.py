@@ -1,0 +1,776 @@
+"""Compare two runs of the same benchmarks, and merge several runs of one revision.
+
+Each implementation of the new run is compared with the implementation of the same name in
+the old run, benchmark by benchmark (matched by id) and metric by metric. The statistics and
+the verdict rule are those of a comparison inside one run. The rounds of two runs were measured at
+different times, so they are never paired: the interval is the unpaired bootstrap and the
+p-value Welch's t-test. Holm's correction runs over all comparisons of the two runs.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .analysis import (
+    AnalysisSettings,
+    adjust_session,
+    analyse_benchmark,
+    benchmark_rng,
+    compare_metric,
+    deterministic_value,
+    is_win,
+    metric_catalogue,
+    sampled_series,
+    summarise,
+)
+from .metrics.registry import DETERMINISTIC, HIGHER
+from .report.format import format_memory, format_number, format_p_value, format_time
+from .results import (
+    MAX_ERRORS_KEPT,
+    VERDICTS,
+    BenchmarkResult,
+    CallError,
+    Comparison,
+    Diagnostic,
+    ImplementationResult,
+    RecordedMetric,
+    run_to_dict,
+)
+from .settings import DEFAULT_ALPHA, DEFAULT_MARGIN, DEFAULT_RESAMPLES
+from .storage import benchmarks_from_run, environment_fingerprint, fingerprint_differences
+
+FAIL_ON = ("regression", "any-change", "never")
+
+# Random stream of the bootstrap of a run comparison; streams 0 and 1 are the round order and
+# the bootstrap inside a run (see analysis.benchmark_rng).
+RUN_COMPARISON_STREAM = 2
+
+__all__ = [
+    "FAIL_ON",
+    "BenchmarkChange",
+    "Finding",
+    "MetricChange",
+    "RunComparison",
+    "RunComparisonSummary",
+    "compare_runs",
+    "evaluate_gate",
+    "merge_runs",
+    "render_lines",
+    "render_markdown",
+]
+
+
+@dataclass
+class MetricChange:
+    """One implementation on one metric, new run against old run."""
+
+    implementation: str
+    comparison: Comparison
+    # The median of the per-round values for a sampled metric, the value for a deterministic one.
+    old_value: float | None
+    new_value: float | None
+
+
+@dataclass
+class BenchmarkChange:
+    """One benchmark id: compared, only in the new run ("new") or only in the old ("missing")."""
+
+    id: str
+    nodeid: str
+    status: str
+    changes: list[MetricChange] = field(default_factory=list)
+    counted_metrics: list[str] = field(default_factory=lambda: ["time"])
+    new_implementations: list[str] = field(default_factory=list)
+    missing_implementations: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Finding:
+    """A comparison that counts for the gate: a confirmed regression or improvement."""
+
+    benchmark: str
+    nodeid: str
+    change: MetricChange
+
+    def describe(self) -> str:
+        comparison = self.change.comparison
+        ratio = "n/a" if comparison.ratio is None else f"ratio {comparison.ratio:.3f}"
+        return f"{self.benchmark} {self.change.implementation} {comparison.metric} {ratio}"
+
+
+@dataclass
+class RunComparisonSummary:
+    fail_on: str
+    # Counted comparisons that reached a verdict (all but insufficient-data).
+    compared: int
+    verdicts: dict[str, int]
+    regressions: list[Finding]
+    improvements: list[Finding]
+    # Improvements over compared comparisons, and the geometric mean of their cost ratios.
+    win_rate: float | None
+    geometric_mean_ratio: float | None
+    passed: bool
+    message: str
+
+
+@dataclass
+class RunComparison:
+    """The new run against the old run: per-benchmark changes, environment and gate."""
+
+    old_label: str
+    new_label: str
+    margin: float
+    alpha: float
+    benchmarks: list[BenchmarkChange]
+    environment_differences: list[str]
+    summary: RunComparisonSummary
+
+    @property
+    def new_benchmarks(self) -> list[str]:
+        return [b.id for b in self.benchmarks if b.status == "new"]
+
+    @property
+    def missing_benchmarks(self) -> list[str]:
+        return [b.id for b in self.benchmarks if b.status == "missing"]
+
+
+# Comparing two runs.
+
+
+def compare_runs(
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    *,
+    margin: float = DEFAULT_MARGIN,
+    alpha: float = DEFAULT_ALPHA,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+    fail_on: str = "regression",
+    old_label: str = "old",
+    new_label: str = "new",
+) -> RunComparison:
+    """Compare the new run with the old one and evaluate the gate chosen by fail_on.
+
+    A regression is a counted comparison judged ``worse`` whose Holm-adjusted p-value is below
+    alpha. Deterministic metrics have no p-value and need only the verdict. An improvement is
+    the same with ``better``, which is the win rule of a single run. fail_on ``regression``
+    fails on any regression, ``any-change`` on any regression or improvement, ``never`` only
+    reports. Raises ValueError for an unknown fail_on.
+    """
+    if fail_on not in FAIL_ON:
+        raise ValueError(f"fail_on {fail_on!r} is not one of {', '.join(FAIL_ON)}")
+    settings = AnalysisSettings(margin=margin, alpha=alpha, resamples=resamples, seed=seed)
+    old_benchmarks = {b.id: b for b in benchmarks_from_run(old)}
+    new_benchmarks = {b.id: b for b in benchmarks_from_run(new)}
+    old_dicts = {b["id"]: b for b in old.get("benchmarks", [])}
+    new_dicts = {b["id"]: b for b in new.get("benchmarks", [])}
+
+    changes: list[BenchmarkChange] = []
+    holders: list[BenchmarkResult] = []
+    for benchmark_id, new_benchmark in new_benchmarks.items():
+        old_benchmark = old_benchmarks.get(benchmark_id)
+        if old_benchmark is None:
+            changes.append(BenchmarkChange(benchmark_id, new_benchmark.nodeid, "new"))
+            continue
+        change, holder = _compare_benchmark(
+            old_benchmark, new_benchmark, old_dicts[benchmark_id], new_dicts[benchmark_id],
+            settings,
+        )
+        changes.append(change)
+        holders.append(holder)
+    for benchmark_id, old_benchmark in old_benchmarks.items():
+        if benchmark_id not in new_benchmarks:
+            changes.append(BenchmarkChange(benchmark_id, old_benchmark.nodeid, "missing"))
+
+    adjust_session(holders)
+    summary = _summarise(changes, alpha, fail_on)
+    return RunComparison(
+        old_label=old_label,
+        new_label=new_label,
+        margin=margin,
+        alpha=alpha,
+        benchmarks=changes,
+        environment_differences=fingerprint_differences(
+            environment_fingerprint(old), environment_fingerprint(new)
+        ),
+        summary=summary,
+    )
+
+
+def _compare_benchmark(
+    old: BenchmarkResult,
+    new: BenchmarkResult,
+    old_dict: Mapping[str, Any],
+    new_dict: Mapping[str, Any],
+    settings: AnalysisSettings,
+) -> tuple[BenchmarkChange, BenchmarkResult]:
+    """Compare every implementation both runs share, on every metric either run reports."""
+    counted = list(new.counted_metrics)
+    change = BenchmarkChange(new.id, new.nodeid, "compared", counted_metrics=counted)
+    holder = replace(new, implementations=[], comparisons=[])
+    old_by_name = {i.name: i for i in old.implementations if i.name != old.aa_copy}
+    new_by_name = {i.name: i for i in new.implementations if i.name != new.aa_copy}
+    change.new_implementations = [name for name in new_by_name if name not in old_by_name]
+    change.missing_implementations = [name for name in old_by_name if name not in new_by_name]
+
+    names = _metric_names(old_dict, new_dict)
+    summary_only = {
+        "old": _summary_only(old_dict),
+        "new": _summary_only(new_dict),
+    }
+    rng = benchmark_rng(settings.seed, new.id, stream=RUN_COMPARISON_STREAM)
+    for name, new_implementation in new_by_name.items():
+        old_implementation = old_by_name.get(name)
+        if old_implementation is None:
+            continue
+        # Rounds of the new run are numbered after the old run's, so no round has samples of
+        # both sides and compare_metric takes the unpaired interval and Welch's test.
+        shifted = _shift_rounds(new_implementation, old.rounds)
+        rounds = old.rounds + new.rounds
+        catalogue = metric_catalogue(
+            replace(new, implementations=[old_implementation, new_implementation])
+        )
+        for metric_name in names:
+            metric = catalogue.get(metric_name)
+            if metric is None:
+                continue
+            comparison = compare_metric(
+                metric, shifted, old_implementation, rounds, {}, settings, rng
+            )
+            comparison.counted = metric_name in counted
+            if comparison.verdict == "insufficient-data":
+                comparison.reason = _insufficient_reason(
+                    comparison.reason, metric_name, name, summary_only
+                )
+            change.changes.append(MetricChange(
+                implementation=name,
+                comparison=comparison,
+                old_value=_typical_value(metric_name, metric.kind, old_implementation, old.rounds),
+                new_value=_typical_value(
+                    metric_name, metric.kind, new_implementation, new.rounds
+                ),
+            ))
+            holder.comparisons.append(comparison)
+    return change, holder
+
+
+def _metric_names(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """Return the metrics either run reports for a benchmark, the new run's first."""
+    names: list[str] = []
+    for benchmark in (new, old):
+        for name in [*benchmark.get("metrics", ["time"]),
+                     *(c.get("metric") for c in benchmark.get("comparisons", []))]:
+            if isinstance(name, str) and name not in names:
+                names.append(name)
+    return names or ["time"]
+
+
+def _summary_only(benchmark: Mapping[str, Any]) -> dict[str, str]:
+    """Return the implementations imported without raw samples, with the tool they came from."""
+    found = {}
+    for implementation in benchmark.get("implementations", []):
+        imported = implementation.get("imported")
+        if isinstance(imported, Mapping) and imported.get("raw_samples") is False:
+            found[implementation["name"]] = str(imported.get("source", "another tool"))
+    return found
+
+
+def _shift_rounds(implementation: ImplementationResult, offset: int) -> ImplementationResult:
+    return replace(
+        implementation,
+        rounds=[index + offset for index in implementation.rounds],
+        errors=[
+            replace(error, round=None if error.round is None else error.round + offset)
+            for error in implementation.errors
+        ],
+        recorded={
+            name: replace(
+                metric, by_round={index + offset: v for index, v in metric.by_round.items()}
+            )
+            for name, metric in implementation.recorded.items()
+        },
+    )
+
+
+def _insufficient_reason(
+    reason: str, metric: str, implementation: str, summary_only: dict[str, dict[str, str]]
+) -> str:
+    """Reword why a comparison has no verdict in terms of the two runs."""
+    for side in ("old", "new"):
+        source = summary_only[side].get(implementation)
+        if source is not None and metric in ("time", "cpu_time"):
+            return (
+                f"the {side} run's {implementation!r} was imported from {source} with summary "
+                f"statistics only, so no interval can be computed. Import a file that keeps "
+                f"the raw samples."
+            )
+    if metric == "api_cost":
+        return (
+            "api_cost needs the price table of prices=, which a run does not store. Compare "
+            "the recorded token counts instead."
+        )
+    for role, side in (("candidate ", "new"), ("baseline ", "old")):
+        if reason.startswith(role):
+            return f"in the {side} run, {reason[len(role):]}"
+    return reason
+
+
+def _typical_value(
+    metric: str, kind: str, implementation: ImplementationResult, rounds: int
+) -> float | None:
+    if kind == DETERMINISTIC:
+        value, _ = deterministic_value(metric, implementation)
+        return value
+    series = sampled_series(metric, implementation, rounds, {})
+    if series is None:
+        return None
+    values = series[~np.isnan(series)]
+    return float(np.median(values)) if values.size else None
+
+
+def _summarise(changes: list[BenchmarkChange], alpha: float, fail_on: str) -> RunComparisonSummary:
+    counted = [
+        (benchmark, change)
+        for benchmark in changes
+        for change in benchmark.changes
+        if change.comparison.counted
+    ]
+    verdicts = Counter({verdict: 0 for verdict in VERDICTS})
+    verdicts.update(change.comparison.verdict for _, change in counted)
+    made = [(b, c) for b, c in counted if c.comparison.verdict != "insufficient-data"]
+    regressions = [
+        Finding(b.id, b.nodeid, c) for b, c in made if _is_regression(c.comparison, alpha)
+    ]
+    improvements = [Finding(b.id, b.nodeid, c) for b, c in made if is_win(c.comparison, alpha)]
+
+    cost_ratios = [
+        c.comparison.ratio if c.comparison.better != HIGHER else 1.0 / c.comparison.ratio
+        for _, c in made
+        if c.comparison.ratio is not None and c.comparison.ratio > 0
+    ]
+    geometric_mean_ratio = (
+        math.exp(sum(math.log(r) for r in cost_ratios) / len(cost_ratios)) if cost_ratios else None
+    )
+    passed, message = evaluate_gate(len(regressions), len(improvements), fail_on)
+    return RunComparisonSummary(
+        fail_on=fail_on,
+        compared=len(made),
+        verdicts=dict(verdicts),
+        regressions=regressions,
+        improvements=improvements,
+        win_rate=len(improvements) / len(made) if made else None,
+        geometric_mean_ratio=geometric_mean_ratio,
+        passed=passed,
+        message=message,
+    )
+
+
+def _is_regression(comparison: Comparison, alpha: float) -> bool:
+    """Return whether a comparison is a regression, the mirror image of a win inside a run.
+
+    A regression is judged worse, and a sampled metric also needs Holm's p below alpha.
+    """
+    if comparison.verdict != "worse":
+        return False
+    if comparison.kind == DETERMINISTIC:
+        return True
+    return comparison.p_value_holm is not None and comparison.p_value_holm < alpha
+
+
+def evaluate_gate(regressions: int, improvements: int, fail_on: str) -> tuple[bool, str]:
+    """Return whether the gate chosen by fail_on passes, and a sentence saying why."""
+    found = _count(regressions, "regression", "regressions")
+    if fail_on == "never":
+        return True, f"report only (--fail-on never): {found}"
+    if fail_on == "regression":
+        if regressions:
+            return False, f"failed: {found}"
+        return True, "passed: no regression"
+    if fail_on == "any-change":
+        changed = regressions + improvements
+        if changed:
+            return False, (
+                f"failed: {found} and {_count(improvements, 'improvement', 'improvements')}, "
+                f"and --fail-on any-change fails on either"
+            )
+        return True, "passed: no regression and no improvement"
+    raise ValueError(f"fail_on {fail_on!r} is not one of {', '.join(FAIL_ON)}")
+
+
+def _count(number: int, singular: str, plural: str) -> str:
+    return f"{number} {singular if number == 1 else plural}"
+
+
+# Merging several runs of one revision.
+
+
+def merge_runs(runs: Sequence[Mapping[str, Any]], *, seed: int | None = None) -> dict[str, Any]:
+    """Merge runs of the same benchmarks into one run and analyse its samples again.
+
+    The samples of each implementation are concatenated across runs, with the rounds of each
+    run numbered after those of the runs before it, so that rounds stay paired within a run
+    and never across runs. Settings and environment come from the first run; ``seed``
+    (default: the first run's) seeds the bootstrap of the new analysis. A single run is
+    returned as a copy, unchanged.
+    """
+    if not runs:
+        raise ValueError("merge_runs needs at least one run")
+    if len(runs) == 1:
+        return dict(runs[0])
+
+    first = runs[0]
+    settings: dict[str, Any] = dict(first.get("settings") or {})
+    analysis_seed = int(first.get("seed", 0)) if seed is None else seed
+    analysis = AnalysisSettings(
+        margin=float(settings.get("margin", DEFAULT_MARGIN)),
+        alpha=float(settings.get("alpha", DEFAULT_ALPHA)),
+        resamples=int(settings.get("bootstrap_resamples", DEFAULT_RESAMPLES)),
+        seed=analysis_seed,
+        aa=str(settings.get("aa") or "off"),
+    )
+
+    by_id: dict[str, list[BenchmarkResult]] = {}
+    for run in runs:
+        for benchmark in benchmarks_from_run(run):
+            by_id.setdefault(benchmark.id, []).append(benchmark)
+    merged = []
+    for parts in by_id.values():
+        benchmark = _merge_benchmark(parts, len(runs))
+        analyse_benchmark(benchmark, analysis)
+        benchmark.notes = list(dict.fromkeys(benchmark.notes))
+        merged.append(benchmark)
+    adjust_session(merged)
+    summary = summarise(
+        merged,
+        alpha=analysis.alpha,
+        min_win_rate=settings.get("min_win_rate"),
+        min_improvement=settings.get("min_improvement"),
+    )
+
+    result = run_to_dict(
+        tool_version=__version__,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        seed=analysis_seed,
+        settings=settings,
+        environment=dict(first.get("environment") or {}),
+        benchmarks=merged,
+        summary=summary,
+    )
+    seeds = ", ".join(str(run.get("seed")) for run in runs)
+    notes = [f"merged from {len(runs)} runs (seeds {seeds}); rounds are paired within a run only"]
+    first_fingerprint = environment_fingerprint(first)
+    for index, run in enumerate(runs[1:], start=2):
+        differences = fingerprint_differences(first_fingerprint, environment_fingerprint(run))
+        if differences:
+            notes.append(f"run {index} was measured elsewhere: {', '.join(differences)}")
+    result["notes"] = notes
+    return result
+
+
+def _merge_benchmark(parts: list[BenchmarkResult], run_count: int) -> BenchmarkResult:
+    first = parts[0]
+    merged = replace(
+        first,
+        rounds_requested=sum(p.rounds_requested for p in parts),
+        rounds=sum(p.rounds for p in parts),
+        implementations=[],
+        notes=[note for part in parts for note in part.notes],
+        comparisons=[],
+        anova=None,
+        diagnostics=_unique_diagnostics([d for part in parts for d in part.diagnostics]),
+        noise_floor=None,
+    )
+    if len(parts) < run_count:
+        merged.notes.append(f"this benchmark ran in {len(parts)} of the {run_count} runs")
+
+    offsets = []
+    offset = 0
+    for part in parts:
+        offsets.append(offset)
+        offset += part.rounds
+    names = list(dict.fromkeys(i.name for part in parts for i in part.implementations))
+    for name in names:
+        pieces = [
+            (part.implementation(name), part_offset)
+            for part, part_offset in zip(parts, offsets, strict=True)
+            if any(i.name == name for i in part.implementations)
+        ]
+        merged.implementations.append(_merge_implementation(pieces))
+    return merged
+
+
+def _merge_implementation(pieces: list[tuple[ImplementationResult, int]]) -> ImplementationResult:
+    first = pieces[0][0]
+    merged = ImplementationResult(
+        name=first.name,
+        qualname=first.qualname,
+        is_async=first.is_async,
+        loops=first.loops,
+        code_metrics=first.code_metrics,
+        supplied=dict(first.supplied),
+    )
+    errors: list[CallError] = []
+    for implementation, offset in pieces:
+        merged.calls += implementation.calls
+        merged.failures += implementation.failures
+        merged.rounds.extend(index + offset for index in implementation.rounds)
+        merged.positions.extend(implementation.positions)
+        merged.times.extend(implementation.times)
+        merged.cpu_times.extend(implementation.cpu_times)
+        errors.extend(
+            replace(e, round=None if e.round is None else e.round + offset)
+            for e in implementation.errors
+        )
+        _merge_recorded(merged, implementation, offset)
+    merged.errors = errors[:MAX_ERRORS_KEPT]
+    # Only an implementation that raised before the rounds of every run stays unmeasured.
+    setup_errors = [i.setup_error for i, _ in pieces if i.setup_error is not None]
+    if len(setup_errors) == len(pieces):
+        merged.setup_error = setup_errors[0]
+    merged.peak_memory = _median_int([i.peak_memory for i, _ in pieces])
+    merged.rss_growth = _median_int([i.rss_growth for i, _ in pieces])
+    return merged
+
+
+def _merge_recorded(
+    merged: ImplementationResult, implementation: ImplementationResult, offset: int
+) -> None:
+    """Add the recorded values of one run, rescaled to the merged implementation's loops.
+
+    A round's per-call mean is its sum divided by the loops of its run, and calibration may
+    choose different loops in each run, so sums are rescaled to keep every per-call mean.
+    """
+    scale = merged.loops / implementation.loops if implementation.loops and merged.loops else 1.0
+    for name, metric in implementation.recorded.items():
+        target = merged.recorded.setdefault(name, RecordedMetric(metric.unit, metric.better))
+        for index, value in metric.by_round.items():
+            target.by_round[index + offset] = value * scale
+        target.outside_rounds.extend(metric.outside_rounds)
+
+
+def _median_int(values: list[int | None]) -> int | None:
+    present = [value for value in values if value is not None]
+    return int(statistics.median(present)) if present else None
+
+
+def _unique_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Keep the first diagnostic of each kind and implementation."""
+    seen: set[tuple[str | None, str]] = set()
+    unique = []
+    for diagnostic in diagnostics:
+        key = (diagnostic.implementation, diagnostic.kind)
+        if key not in seen:
+            seen.add(key)
+            unique.append(diagnostic)
+    return unique
+
+
+# Rendering.
+
+
+def render_lines(comparison: RunComparison) -> list[str]:
+    """Render a run comparison as plain-text lines for a terminal."""
+    summary = comparison.summary
+    level = f"{1 - comparison.alpha:.0%}"
+    heading = (
+        f"statbench compare: {comparison.new_label} against {comparison.old_label} "
+        f"(margin {comparison.margin:.0%}, alpha {comparison.alpha:g}, unpaired)"
+    )
+    lines = [heading]
+    if comparison.environment_differences:
+        lines.append(environment_warning(comparison.environment_differences))
+
+    for benchmark in comparison.benchmarks:
+        lines.append("")
+        if benchmark.status == "new":
+            lines.append(f"{benchmark.id}: new, only in {comparison.new_label}")
+            continue
+        if benchmark.status == "missing":
+            lines.append(f"{benchmark.id}: missing, only in {comparison.old_label}")
+            continue
+        lines.append(benchmark.id)
+        lines.extend(_benchmark_lines(benchmark, level))
+
+    lines.append("")
+    lines.append(_findings_line("regressions", summary.regressions))
+    lines.append(_findings_line("improvements", summary.improvements))
+    counts = ", ".join(f"{summary.verdicts.get(v, 0)} {v}" for v in VERDICTS)
+    lines.append(f"verdicts of counted metrics: {counts}")
+    if comparison.new_benchmarks:
+        lines.append(f"new benchmarks: {', '.join(comparison.new_benchmarks)}")
+    if comparison.missing_benchmarks:
+        lines.append(f"missing benchmarks: {', '.join(comparison.missing_benchmarks)}")
+    if summary.compared == 0:
+        lines.append(
+            "warning: no counted comparison reached a verdict, so the gate checked nothing"
+        )
+    lines.append(f"gate --fail-on {summary.fail_on}: {summary.message}")
+    return lines
+
+
+def environment_warning(differences: list[str]) -> str:
+    """Return the warning printed when two runs come from different environments."""
+    return (
+        "warning: the runs were measured in different environments, so differences may come "
+        f"from the environment and not the code: {', '.join(differences)}"
+    )
+
+
+def _benchmark_lines(benchmark: BenchmarkChange, level: str) -> list[str]:
+    shown = [
+        change for change in benchmark.changes
+        if change.comparison.counted or change.comparison.verdict != "equivalent"
+    ]
+    hidden = sorted({
+        change.comparison.metric for change in benchmark.changes if change not in shown
+    })
+    rows = [["implementation", "metric", "old", "new", f"ratio [{level} CI]", "verdict",
+             "p (Holm)"]]
+    reasons = []
+    for change in shown:
+        comparison = change.comparison
+        rows.append([
+            change.implementation,
+            comparison.metric,
+            _value(change.old_value, comparison.unit),
+            _value(change.new_value, comparison.unit),
+            _ratio_and_interval(comparison),
+            comparison.verdict,
+            format_p_value(comparison.p_value_holm) if comparison.p_value_holm is not None else "",
+        ])
+        if comparison.verdict == "insufficient-data":
+            reasons.append(f"    {change.implementation} {comparison.metric}: {comparison.reason}")
+    lines = _table(rows) if len(rows) > 1 else []
+    lines.extend(reasons)
+    if hidden:
+        lines.append(f"  equivalent elsewhere: {', '.join(hidden)}")
+    if benchmark.new_implementations:
+        lines.append(f"  new implementations: {', '.join(benchmark.new_implementations)}")
+    if benchmark.missing_implementations:
+        lines.append(
+            f"  missing implementations: {', '.join(benchmark.missing_implementations)}"
+        )
+    return lines
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
+        lines.append(("  " + "  ".join(cells)).rstrip())
+    return lines
+
+
+def _findings_line(label: str, findings: list[Finding]) -> str:
+    if not findings:
+        return f"{label}: 0"
+    return f"{label}: {len(findings)} ({'; '.join(f.describe() for f in findings)})"
+
+
+def _value(value: float | None, unit: str) -> str:
+    if value is None:
+        return ""
+    if unit == "s":
+        return format_time(value)
+    if unit == "B":
+        return format_memory(value)
+    return format_number(value)
+
+
+def _ratio_and_interval(comparison: Comparison) -> str:
+    if comparison.ratio is None:
+        return "n/a"
+    if comparison.ci is None or comparison.kind == DETERMINISTIC:
+        return f"{comparison.ratio:.3f}"
+    return f"{comparison.ratio:.3f} [{comparison.ci[0]:.3f}, {comparison.ci[1]:.3f}]"
+
+
+def render_markdown(comparison: RunComparison) -> str:
+    """Render a run comparison as GitHub-flavoured Markdown, for a job summary or a comment.
+
+    Names from the runs are written as code spans, so Markdown and HTML in them are shown as
+    text, and ``|`` is escaped so it cannot split a table cell.
+    """
+    summary = comparison.summary
+    level = f"{1 - comparison.alpha:.0%}"
+    gate = (
+        f"**Gate `--fail-on {summary.fail_on}`: {_escape(summary.message)}.** "
+        f"{_count(len(summary.regressions), 'regression', 'regressions')} and "
+        f"{_count(len(summary.improvements), 'improvement', 'improvements')} in "
+        f"{_count(summary.compared, 'counted comparison', 'counted comparisons')} "
+        f"(margin {comparison.margin:.0%}, alpha {comparison.alpha:g})."
+    )
+    lines = [
+        f"### statbench: {_code(comparison.new_label)} against {_code(comparison.old_label)}",
+        "",
+        gate,
+    ]
+    if comparison.environment_differences:
+        warning = environment_warning(comparison.environment_differences)
+        lines += ["", f"> **Warning:** {_escape(warning.removeprefix('warning: '))}"]
+
+    notable = [
+        (benchmark, change)
+        for benchmark in comparison.benchmarks
+        for change in benchmark.changes
+        if change.comparison.verdict != "equivalent"
+    ]
+    notable.sort(key=lambda item: _VERDICT_RANK.get(item[1].comparison.verdict, 4))
+    if notable:
+        lines += [
+            "",
+            f"| benchmark | implementation | metric | old | new | ratio [{level} CI] | verdict |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for benchmark, change in notable:
+            row = change.comparison
+            lines.append(
+                f"| {_code(benchmark.id)} | {_code(change.implementation)} | "
+                f"{_code(row.metric)} | {_value(change.old_value, row.unit)} | "
+                f"{_value(change.new_value, row.unit)} | {_ratio_and_interval(row)} | "
+                f"{row.verdict} |"
+            )
+    equivalent = sum(
+        1 for b in comparison.benchmarks for c in b.changes if c.comparison.verdict == "equivalent"
+    )
+    total = sum(len(b.changes) for b in comparison.benchmarks)
+    lines += ["", f"{equivalent} of {total} comparisons are equivalent within the margin."]
+    if comparison.new_benchmarks:
+        lines.append(f"New benchmarks: {', '.join(_code(i) for i in comparison.new_benchmarks)}.")
+    if comparison.missing_benchmarks:
+        lines.append(
+            f"Missing benchmarks: {', '.join(_code(i) for i in comparison.missing_benchmarks)}."
+        )
+    return "\n".join(lines) + "\n"
+
+
+# Verdicts in the order the Markdown table lists them: what needs attention first.
+_VERDICT_RANK = {"worse": 0, "insufficient-data": 1, "inconclusive": 2, "better": 3}
+
+
+def _code(text: str) -> str:
+    """Write text as a Markdown code span that no backtick in it can close early."""
+    text = text.replace("|", "\\|").replace("\n", " ")
+    fence = "`"
+    while fence in text:
+        fence += "`"
+    padding = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{padding}{text}{padding}{fence}"
+
+
+def _escape(text: str) -> str:
+    """Escape Markdown emphasis, code, link and table characters and HTML in plain text."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for character in "\\`*_[]|~":
+        text = text.replace(character, "\\" + character)
+    return text

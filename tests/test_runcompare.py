@@ -1,0 +1,407 @@
+"""Unit tests of run-to-run comparison and of merging runs (runcompare.py).
+
+The runs are built from synthetic samples: log-normal times with 5% spread, so a 3-fold
+change is far outside any interval and an unchanged implementation stays within a 5% margin.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+
+from pytest_statbench.analysis import AnalysisSettings, adjust_session, analyse_benchmark, summarise
+from pytest_statbench.results import BenchmarkResult, ImplementationResult, run_to_dict
+from pytest_statbench.runcompare import (
+    compare_runs,
+    evaluate_gate,
+    merge_runs,
+    render_lines,
+    render_markdown,
+)
+from pytest_statbench.schema import validate_run
+from pytest_statbench.session import environment
+
+ANALYSIS = AnalysisSettings(margin=0.05, alpha=0.05, resamples=500, seed=1)
+
+
+def lognormal_times(median: float, count: int, seed: int, spread: float = 0.05) -> list[float]:
+    rng = np.random.default_rng(seed)
+    return [float(t) for t in np.exp(rng.normal(math.log(median), spread, size=count))]
+
+
+def make_run(
+    benchmarks: Mapping[str, Mapping[str, Sequence[float]]],
+    *,
+    seed: int = 0,
+    peak_memory: Mapping[str, int] | None = None,
+    metrics: Sequence[str] = ("time",),
+    counted: Sequence[str] = ("time",),
+) -> dict[str, Any]:
+    """Build and analyse a run: benchmark id -> implementation name -> time per round.
+
+    The first implementation of each benchmark is its baseline.
+    """
+    results = []
+    for benchmark_id, implementations in benchmarks.items():
+        names = list(implementations)
+        rounds = max(len(times) for times in implementations.values())
+        benchmark = BenchmarkResult(
+            id=benchmark_id,
+            nodeid=benchmark_id.split("[")[0],
+            form="decorator",
+            baseline=names[0],
+            expect=None,
+            rounds_requested=rounds,
+            rounds=rounds,
+            metrics=list(metrics),
+            counted_metrics=list(counted),
+        )
+        for name, times in implementations.items():
+            implementation = ImplementationResult(name=name, qualname=name, loops=1)
+            implementation.times = list(times)
+            implementation.cpu_times = list(times)
+            implementation.rounds = list(range(len(times)))
+            implementation.positions = [0] * len(times)
+            implementation.calls = len(times)
+            if peak_memory is not None:
+                implementation.peak_memory = peak_memory.get(name)
+            benchmark.implementations.append(implementation)
+        analyse_benchmark(benchmark, ANALYSIS)
+        results.append(benchmark)
+    adjust_session(results)
+    return run_to_dict(
+        tool_version="0.1.0",
+        created="2025-01-01T00:00:00+00:00",
+        seed=seed,
+        settings={
+            "rounds": 20, "margin": 0.05, "alpha": 0.05, "confidence_level": 0.95,
+            "bootstrap_resamples": 500, "min_win_rate": None, "min_improvement": None,
+            "aa": "off",
+        },
+        environment=environment(),
+        benchmarks=results,
+        summary=summarise(results, alpha=0.05, min_win_rate=None, min_improvement=None),
+    )
+
+
+def simple_run(function_median: float, seed: int, *, benchmark: str = "test_x.py::test_loop"
+               ) -> dict[str, Any]:
+    """A run of one benchmark: a fixed reference at 1 ms and a function at function_median."""
+    return make_run({
+        benchmark: {
+            "reference": lognormal_times(1e-3, 20, seed),
+            "function": lognormal_times(function_median, 20, seed + 1000),
+        }
+    }, seed=seed)
+
+
+def changes_by_implementation(comparison: Any, metric: str = "time") -> dict[str, Any]:
+    return {
+        change.implementation: change
+        for benchmark in comparison.benchmarks
+        for change in benchmark.changes
+        if change.comparison.metric == metric
+    }
+
+
+def test_slower_function_is_regression() -> None:
+    comparison = compare_runs(simple_run(1e-3, 1), simple_run(3e-3, 2))
+
+    changes = changes_by_implementation(comparison)
+    assert changes["function"].comparison.verdict == "worse"
+    assert changes["function"].comparison.ratio == pytest.approx(3.0, rel=0.1)
+    assert changes["reference"].comparison.verdict == "equivalent"
+    assert [f.change.implementation for f in comparison.summary.regressions] == ["function"]
+    assert comparison.summary.passed is False
+    assert comparison.summary.message == "failed: 1 regression"
+
+
+def test_unchanged_run_passes() -> None:
+    comparison = compare_runs(simple_run(1e-3, 1), simple_run(1e-3, 2))
+
+    changes = changes_by_implementation(comparison)
+    verdicts = {name: change.comparison.verdict for name, change in changes.items()}
+    assert verdicts == {"reference": "equivalent", "function": "equivalent"}
+    assert comparison.summary.regressions == []
+    assert comparison.summary.passed is True
+    assert comparison.summary.message == "passed: no regression"
+
+
+def test_runs_are_compared_unpaired() -> None:
+    comparison = compare_runs(simple_run(1e-3, 1), simple_run(3e-3, 2))
+
+    result = changes_by_implementation(comparison)["function"].comparison
+    assert result.n_pairs == 0
+    assert result.n_candidate == 20
+    assert result.n_baseline == 20
+    assert result.ci_method is not None and result.ci_method.startswith("unpaired")
+    assert result.p_value_paired is None
+    assert result.p_value is not None
+
+
+def test_old_and_new_values_are_medians() -> None:
+    comparison = compare_runs(simple_run(1e-3, 1), simple_run(3e-3, 2))
+
+    change = changes_by_implementation(comparison)["function"]
+    assert change.old_value == pytest.approx(1e-3, rel=0.05)
+    assert change.new_value == pytest.approx(3e-3, rel=0.05)
+
+
+def test_holm_adjusts_over_all_comparisons() -> None:
+    old = make_run({
+        "a": {"x": lognormal_times(1e-3, 20, 1), "y": lognormal_times(1e-3, 20, 2)},
+        "b": {"x": lognormal_times(1e-3, 20, 3)},
+    })
+    new = make_run({
+        "a": {"x": lognormal_times(1e-3, 20, 4), "y": lognormal_times(1e-3, 20, 5)},
+        "b": {"x": lognormal_times(1e-3, 20, 6)},
+    })
+
+    comparison = compare_runs(old, new)
+
+    results = [c.comparison for b in comparison.benchmarks for c in b.changes]
+    assert len(results) == 3
+    for result in results:
+        assert result.p_value is not None
+        assert result.p_value_holm is not None
+        assert result.p_value_holm >= result.p_value
+
+
+def test_worse_without_significance_is_no_regression() -> None:
+    # With two values a side the bootstrap interval lies past the margin, but Welch's test on
+    # about one degree of freedom gives p = 0.10.
+    old = make_run({"a": {"x": [1.00e-3, 1.02e-3]}})
+    new = make_run({"a": {"x": [1.20e-3, 1.30e-3]}})
+
+    comparison = compare_runs(old, new)
+
+    result = changes_by_implementation(comparison)["x"].comparison
+    assert result.verdict == "worse"
+    assert result.p_value_holm is not None
+    assert result.p_value_holm > 0.05
+    assert comparison.summary.regressions == []
+    assert comparison.summary.passed is True
+
+
+def test_new_and_missing_benchmarks() -> None:
+    old = make_run({"kept": {"x": lognormal_times(1e-3, 20, 1)},
+                    "removed": {"x": lognormal_times(1e-3, 20, 2)}})
+    new = make_run({"kept": {"x": lognormal_times(1e-3, 20, 3)},
+                    "added": {"x": lognormal_times(1e-3, 20, 4)}})
+
+    comparison = compare_runs(old, new)
+
+    statuses = {b.id: b.status for b in comparison.benchmarks}
+    assert statuses == {"kept": "compared", "added": "new", "removed": "missing"}
+    assert comparison.new_benchmarks == ["added"]
+    assert comparison.missing_benchmarks == ["removed"]
+    assert comparison.summary.passed is True
+
+
+def test_new_and_missing_implementations() -> None:
+    old = make_run({"a": {"x": lognormal_times(1e-3, 20, 1),
+                          "gone": lognormal_times(1e-3, 20, 2)}})
+    new = make_run({"a": {"x": lognormal_times(1e-3, 20, 3),
+                          "fresh": lognormal_times(1e-3, 20, 4)}})
+
+    comparison = compare_runs(old, new)
+
+    benchmark = comparison.benchmarks[0]
+    assert benchmark.new_implementations == ["fresh"]
+    assert benchmark.missing_implementations == ["gone"]
+    assert [c.implementation for c in benchmark.changes] == ["x"]
+
+
+def test_improvement_fails_any_change() -> None:
+    old, new = simple_run(3e-3, 1), simple_run(1e-3, 2)
+
+    regression_gate = compare_runs(old, new, fail_on="regression")
+    any_change_gate = compare_runs(old, new, fail_on="any-change")
+
+    assert [f.change.implementation for f in regression_gate.summary.improvements] == ["function"]
+    assert regression_gate.summary.passed is True
+    assert any_change_gate.summary.passed is False
+    assert any_change_gate.summary.message == (
+        "failed: 0 regressions and 1 improvement, and --fail-on any-change fails on either"
+    )
+
+
+def test_fail_on_never_passes_regression() -> None:
+    comparison = compare_runs(simple_run(1e-3, 1), simple_run(3e-3, 2), fail_on="never")
+
+    assert len(comparison.summary.regressions) == 1
+    assert comparison.summary.passed is True
+    assert comparison.summary.message == "report only (--fail-on never): 1 regression"
+
+
+def test_unknown_fail_on_raises() -> None:
+    with pytest.raises(ValueError, match="fail_on 'sometimes' is not one of regression"):
+        compare_runs(simple_run(1e-3, 1), simple_run(1e-3, 2), fail_on="sometimes")
+
+
+def test_evaluate_gate_messages() -> None:
+    assert evaluate_gate(2, 0, "regression") == (False, "failed: 2 regressions")
+    assert evaluate_gate(0, 3, "regression") == (True, "passed: no regression")
+    assert evaluate_gate(0, 0, "any-change") == (True, "passed: no regression and no improvement")
+
+
+def test_deterministic_metric_counts_when_chosen() -> None:
+    times = {"x": lognormal_times(1e-3, 20, 1)}
+    old = make_run({"a": times}, peak_memory={"x": 1000},
+                   metrics=("time", "peak_memory"), counted=("time", "peak_memory"))
+    new = make_run({"a": {"x": lognormal_times(1e-3, 20, 2)}}, peak_memory={"x": 2000},
+                   metrics=("time", "peak_memory"), counted=("time", "peak_memory"))
+
+    comparison = compare_runs(old, new)
+
+    memory = changes_by_implementation(comparison, "peak_memory")["x"]
+    assert memory.comparison.verdict == "worse"
+    assert memory.comparison.kind == "deterministic"
+    assert memory.old_value == 1000
+    assert memory.new_value == 2000
+    assert [f.change.comparison.metric for f in comparison.summary.regressions] == ["peak_memory"]
+
+
+def test_uncounted_metric_is_no_regression() -> None:
+    old = make_run({"a": {"x": lognormal_times(1e-3, 20, 1)}}, peak_memory={"x": 1000},
+                   metrics=("time", "peak_memory"))
+    new = make_run({"a": {"x": lognormal_times(1e-3, 20, 2)}}, peak_memory={"x": 2000},
+                   metrics=("time", "peak_memory"))
+
+    comparison = compare_runs(old, new)
+
+    assert changes_by_implementation(comparison, "peak_memory")["x"].comparison.verdict == "worse"
+    assert comparison.summary.regressions == []
+
+
+def test_too_few_samples_is_insufficient_data() -> None:
+    old = make_run({"a": {"x": [1e-3]}})
+    new = make_run({"a": {"x": lognormal_times(1e-3, 20, 2)}})
+
+    comparison = compare_runs(old, new)
+
+    result = changes_by_implementation(comparison)["x"].comparison
+    assert result.verdict == "insufficient-data"
+    assert result.reason == (
+        "in the old run, 'x' has 1 successful sample(s), at least 2 are needed"
+    )
+    assert comparison.summary.compared == 0
+    assert comparison.summary.passed is True
+    assert render_lines(comparison)[-2:] == [
+        "warning: no counted comparison reached a verdict, so the gate checked nothing",
+        "gate --fail-on regression: passed: no regression",
+    ]
+
+
+def test_same_seed_repeats_interval() -> None:
+    old, new = simple_run(1e-3, 1), simple_run(1.5e-3, 2)
+
+    first = changes_by_implementation(compare_runs(old, new, seed=5))["function"].comparison
+    second = changes_by_implementation(compare_runs(old, new, seed=5))["function"].comparison
+
+    assert first.ci == second.ci
+
+
+def test_environment_differences_listed() -> None:
+    old, new = simple_run(1e-3, 1), simple_run(1e-3, 2)
+    new["environment"] = {**new["environment"], "python": "3.99.0", "cpu_count": 512}
+
+    comparison = compare_runs(old, new)
+
+    assert comparison.environment_differences == [
+        f"python {old['environment']['python']} -> 3.99.0",
+        f"cpu_count {old['environment']['cpu_count']} -> 512",
+    ]
+
+
+def test_render_lines_shows_table_and_gate() -> None:
+    comparison = compare_runs(simple_run(1e-3, 1), simple_run(3e-3, 2),
+                              old_label="main", new_label="branch")
+
+    lines = render_lines(comparison)
+
+    assert lines[0] == "statbench compare: branch against main (margin 5%, alpha 0.05, unpaired)"
+    assert "test_x.py::test_loop" in lines
+    header = next(line for line in lines if line.strip().startswith("implementation"))
+    assert header.split() == ["implementation", "metric", "old", "new", "ratio", "[95%",
+                              "CI]", "verdict", "p", "(Holm)"]
+    function_row = next(line for line in lines if line.strip().startswith("function"))
+    assert "worse" in function_row
+    assert lines[-1] == "gate --fail-on regression: failed: 1 regression"
+
+
+def test_render_lines_lists_new_and_missing() -> None:
+    old = make_run({"removed": {"x": lognormal_times(1e-3, 20, 1)}})
+    new = make_run({"added": {"x": lognormal_times(1e-3, 20, 2)}})
+
+    lines = render_lines(compare_runs(old, new))
+
+    assert "added: new, only in new" in lines
+    assert "removed: missing, only in old" in lines
+    assert "new benchmarks: added" in lines
+    assert "missing benchmarks: removed" in lines
+
+
+def test_render_markdown_escapes_names() -> None:
+    old = make_run({"test_a.py::test[a|b]": {"x`y": lognormal_times(1e-3, 20, 1)}})
+    new = make_run({"test_a.py::test[a|b]": {"x`y": lognormal_times(3e-3, 20, 2)}})
+
+    markdown = render_markdown(compare_runs(old, new))
+
+    assert "| `test_a.py::test[a\\|b]` | ``x`y`` | `time` |" in markdown
+    assert "**Gate `--fail-on regression`: failed: 1 regression.**" in markdown
+
+
+def test_merge_runs_offsets_rounds() -> None:
+    first = simple_run(1e-3, 1)
+    second = simple_run(1e-3, 2)
+
+    merged = merge_runs([first, second], seed=9)
+
+    validate_run(merged)
+    benchmark = merged["benchmarks"][0]
+    assert benchmark["rounds"] == 40
+    function = next(i for i in benchmark["implementations"] if i["name"] == "function")
+    assert function["samples"]["round"] == list(range(40))
+    assert len(function["samples"]["time"]) == 40
+    assert function["calls"] == 40
+    assert merged["seed"] == 9
+    assert merged["notes"] == [
+        "merged from 2 runs (seeds 1, 2); rounds are paired within a run only"
+    ]
+
+
+def test_merge_runs_reanalyses_comparisons() -> None:
+    merged = merge_runs([simple_run(3e-3, 1), simple_run(3e-3, 2)])
+
+    comparison = merged["benchmarks"][0]["comparisons"][0]
+    assert comparison["candidate"] == "function"
+    assert comparison["n_pairs"] == 40
+    assert comparison["verdict"] == "worse"
+    assert merged["summary"]["verdicts"]["worse"] == 1
+
+
+def test_merge_single_run_is_unchanged() -> None:
+    run = simple_run(1e-3, 1)
+
+    assert merge_runs([run]) == run
+
+
+def test_merge_runs_notes_partial_benchmark() -> None:
+    first = make_run({"a": {"x": lognormal_times(1e-3, 20, 1)},
+                      "b": {"x": lognormal_times(1e-3, 20, 2)}})
+    second = make_run({"a": {"x": lognormal_times(1e-3, 20, 3)}})
+
+    merged = merge_runs([first, second])
+
+    partial = next(b for b in merged["benchmarks"] if b["id"] == "b")
+    assert "this benchmark ran in 1 of the 2 runs" in partial["notes"]
+
+
+def test_merge_runs_needs_a_run() -> None:
+    with pytest.raises(ValueError, match="merge_runs needs at least one run"):
+        merge_runs([])
