@@ -311,3 +311,41 @@ def test_missing_asyncio_plugin_fails(pytester: pytest.Pytester) -> None:
         ("BenchUsageError: async benchmark test test_x would not be awaited: install "
         "pytest-asyncio and mark the test @pytest.mark.asyncio")
     ])
+
+
+def test_acompare_module_scoped_client(pytester: pytest.Pytester) -> None:
+    # A client created once per module lives on the module's event loop; the measurement must
+    # run there too, for every test of the module.
+    pytester.makepyfile(test_inner_module_scope="""
+    import asyncio
+    import pytest
+    import pytest_asyncio
+
+    class Client:
+        def __init__(self):
+            self.loop = asyncio.get_running_loop()
+
+        async def get(self):
+            if asyncio.get_running_loop() is not self.loop:
+                raise RuntimeError("client used on a foreign event loop")
+            await asyncio.sleep(0)
+
+    @pytest_asyncio.fixture(scope="module", loop_scope="module")
+    async def client():
+        return Client()
+
+    @pytest.mark.benchmark
+    @pytest.mark.asyncio(loop_scope="module")
+    async def test_first(bench, client):
+        await bench.acompare({"a": client.get, "b": client.get}, baseline="a")
+
+    @pytest.mark.benchmark
+    @pytest.mark.asyncio(loop_scope="module")
+    async def test_second(bench, client):
+        await bench.acompare({"a": client.get, "b": client.get}, baseline="a")
+    """)
+
+    result = run_bench(pytester)
+
+    assert result.ret == pytest.ExitCode.OK, output_of(result)
+    result.assert_outcomes(passed=2)
