@@ -40,6 +40,11 @@ def recording(target: RecordTarget | None) -> Iterator[None]:
         _target.reset(token)
 
 
+def is_recording() -> bool:
+    """Return whether a value recorded now would reach an implementation's metrics."""
+    return _target.get() is not None
+
+
 class RecordError(ValueError):
     """A call of bench.record with an invalid name, value, unit or direction."""
 
