@@ -9,9 +9,11 @@ every raw sample, is kept on the ``BenchmarkResult``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import logging
 import reprlib
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -274,14 +276,23 @@ class BenchmarkRunner:
             raise ValueError(f"alpha={alpha!r} is not between 0 and 1")
         if not 0 <= margin < 1:
             raise ValueError(f"margin={margin!r} is not between 0 and 1")
-        if sandbox != "local":
-            # NOTE: the E2B backend needs the plugin's E2B settings object, which this API does
-            # not build yet, so Code implementations run in the local sandbox only.
-            raise ValueError(
-                f"sandbox={sandbox!r} is not supported by the programmatic API; use "
-                f"sandbox='local', or pytest --bench-sandbox=e2b for E2B"
-            )
+        if sandbox not in ("local", "e2b"):
+            raise ValueError(f"sandbox={sandbox!r} is not a backend; use 'local' or 'e2b'")
         from ..settings import new_seed
+
+        e2b_options: Any = None
+        if sandbox == "e2b":
+            # Importing the backend turns a missing SDK into a clear error now, not mid-run.
+            from ..sandbox.e2b import E2BSettings, current_settings
+
+            e2b_options = dataclasses.replace(
+                current_settings(),
+                api_key=e2b_api_key,
+                template=e2b_template,
+                cleanup_sandboxes=cleanup_sandboxes,
+            )
+            if not isinstance(e2b_options, E2BSettings):
+                raise TypeError("the E2B backend returned settings of an unexpected type")
 
         self.e2b_api_key = e2b_api_key
         self.e2b_template = e2b_template
@@ -305,6 +316,7 @@ class BenchmarkRunner:
             bootstrap_resamples=bootstrap_resamples,
             sandbox=sandbox,
             sandbox_timeout=sandbox_timeout,
+            e2b=e2b_options,
         )
         self.total_executions = 0
         self.successful_executions = 0
@@ -317,14 +329,17 @@ class BenchmarkRunner:
                 logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
             )
             logger.addHandler(self._log_handler)
-        if e2b_api_key is not None or e2b_template is not None:
+        if sandbox == "local" and (e2b_api_key is not None or e2b_template is not None):
             logger.warning(
-                "e2b_api_key and e2b_template are ignored: the programmatic API runs Code "
-                "implementations in the local sandbox"
+                "e2b_api_key and e2b_template apply to sandbox='e2b' only; Code "
+                "implementations run in the local sandbox"
             )
 
     def close(self) -> None:
-        """Detach and close the log file handler that ``log_file`` added, if any."""
+        """Kill this process's E2B sandboxes, and close the log file that ``log_file`` added."""
+        e2b = sys.modules.get("pytest_statbench.sandbox.e2b")
+        if e2b is not None and self.settings.sandbox == "e2b":
+            e2b.end_session()
         if self._log_handler is not None:
             logger.removeHandler(self._log_handler)
             self._log_handler.close()
