@@ -282,8 +282,8 @@ def test_compare_rejects_bad_arguments() -> None:
 def test_runner_rejects_invalid_settings() -> None:
     with pytest.raises(ValueError, match="rounds=3 is below the minimum of 10"):
         BenchmarkRunner(rounds=3)
-    with pytest.raises(ValueError, match="sandbox='e2b' is not supported"):
-        BenchmarkRunner(sandbox="e2b")
+    with pytest.raises(ValueError, match="sandbox='docker' is not a backend; use 'local' or 'e2b'"):
+        BenchmarkRunner(sandbox="docker")
     with pytest.raises(ValueError, match="max_concurrent=0"):
         BenchmarkRunner(max_concurrent=0)
 

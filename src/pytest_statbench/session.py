@@ -7,15 +7,12 @@ import inspect
 import io
 import logging
 import os
-import platform
-import reprlib
 import sys
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -32,6 +29,8 @@ from .api import (
     compare_spec,
     is_code,
 )
+from .environment import environment
+from .implementations import qualname, result_difference
 from .measure.record import RecordTarget, recording
 from .metrics.registry import CODE_METRICS
 from .results import (
@@ -364,7 +363,9 @@ class BenchSession:
                     baseline_arguments = capture.arguments
 
             if spec.same_result and not raised:
-                _check_same_results(returned, spec.baseline)
+                difference = result_difference(returned, spec.baseline)
+                if difference is not None:
+                    raise BenchmarkFailed(f"same_result=True but {difference}")
             if self.settings.enabled:
                 if baseline_arguments is not None:
                     args, kwargs = baseline_arguments
@@ -474,7 +475,7 @@ class BenchSession:
                     if isinstance(source, InProcessRunner):
                         copy = self._aa_copy_name(benchmark)
                         benchmark.implementations.append(ImplementationResult(
-                            name=copy, qualname=_qualname(implementations[baseline]),
+                            name=copy, qualname=qualname(implementations[baseline]),
                             is_async=source.is_async,
                         ))
                         benchmark.aa_copy = copy
@@ -551,7 +552,7 @@ class BenchSession:
     ) -> ImplementationResult:
         result = ImplementationResult(
             name=name,
-            qualname=_qualname(implementation),
+            qualname=qualname(implementation),
             supplied=dict(options.supplied.get(name, {})),
         )
         benchmark.implementations.append(result)
@@ -573,7 +574,7 @@ class BenchSession:
         if self.settings.aa == "off":
             return
         copy = self._aa_copy_name(benchmark)
-        result = ImplementationResult(name=copy, qualname=_qualname(implementation))
+        result = ImplementationResult(name=copy, qualname=qualname(implementation))
         try:
             _, runner = self.call_once(copy, implementation, args, kwargs)
         except Exception as exception:  # noqa: BLE001 - the baseline itself already ran
@@ -804,31 +805,6 @@ async def _await(awaitable: Any) -> Any:
     return await awaitable
 
 
-def _qualname(implementation: object) -> str:
-    if is_code(implementation):
-        return str(getattr(implementation, "qualname", "Code"))
-    name = getattr(implementation, "__qualname__", None) or getattr(implementation, "__name__", None)
-    return str(name) if name else type(implementation).__qualname__
-
-
-def _check_same_results(returned: dict[str, Any], baseline: str) -> None:
-    expected = returned[baseline]
-    differing = [name for name, value in returned.items() if not _equal(value, expected)]
-    if differing:
-        shown = "; ".join(f"{name} returned {reprlib.repr(returned[name])}" for name in differing)
-        raise BenchmarkFailed(
-            f"same_result=True but implementations differ from baseline {baseline!r}, which "
-            f"returned {reprlib.repr(expected)}: {shown}"
-        )
-
-
-def _equal(left: Any, right: Any) -> bool:
-    try:
-        return bool(left == right)
-    except Exception:  # noqa: BLE001 - an __eq__ that raises (numpy arrays) counts as unequal
-        return False
-
-
 def _raise_implementation_errors(raised: list[tuple[str, Exception]]) -> None:
     """Re-raise what implementations raised before measurement, with their tracebacks."""
     __tracebackhide__ = True
@@ -887,24 +863,3 @@ def _check_expectation(benchmark: BenchmarkResult) -> None:
         f"{first.confidence_level:.0%} confidence with a {first.margin:.0%} margin:\n  "
         + "\n  ".join(c.describe() for c in unmet)
     )
-
-
-def environment() -> dict[str, Any]:
-    """Describe the interpreter and machine, so a stored run says where it was measured."""
-    import os
-
-    versions: dict[str, str | None] = {}
-    for package in ("pytest", "numpy", "scipy"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    return {
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
-        **versions,
-        "pytest_statbench": __version__,
-    }

@@ -12,7 +12,6 @@ import asyncio
 import dataclasses
 import inspect
 import logging
-import reprlib
 import sys
 import threading
 import time
@@ -20,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from ..implementations import qualname, result_difference
 from ..measure.record import RecordTarget, recording
 from ..results import BenchmarkResult as EngineRecord
 from ..results import CallError, ImplementationResult
@@ -501,7 +501,7 @@ def _measure(
     returned: dict[str, Any] = {}
     try:
         for name, implementation in frameworks.items():
-            result = ImplementationResult(name=name, qualname=_qualname(implementation))
+            result = ImplementationResult(name=name, qualname=qualname(implementation))
             record.implementations.append(result)
             try:
                 with recording(RecordTarget(result, None)):
@@ -525,7 +525,9 @@ def _measure(
             runners.append(InProcessRunner(call, loop))
 
         if same_result and record.baseline in returned:
-            _check_same_results(returned, record.baseline)
+            difference = result_difference(returned, record.baseline)
+            if difference is not None:
+                raise ResultMismatch(difference)
 
         round_settings = RoundSettings(
             rounds=settings.rounds,
@@ -596,31 +598,6 @@ def _is_code(implementation: object) -> bool:
 
 async def _await(awaitable: Any) -> Any:
     return await awaitable
-
-
-def _qualname(implementation: object) -> str:
-    if _is_code(implementation):
-        return str(getattr(implementation, "qualname", "Code"))
-    name = getattr(implementation, "__qualname__", None) or getattr(implementation, "__name__", None)
-    return str(name) if name else type(implementation).__qualname__
-
-
-def _check_same_results(returned: dict[str, Any], baseline: str) -> None:
-    expected = returned[baseline]
-    differing = [name for name, value in returned.items() if not _equal(value, expected)]
-    if differing:
-        shown = "; ".join(f"{name} returned {reprlib.repr(returned[name])}" for name in differing)
-        raise ResultMismatch(
-            f"implementations differ from baseline {baseline!r}, which returned "
-            f"{reprlib.repr(expected)}: {shown}"
-        )
-
-
-def _equal(left: Any, right: Any) -> bool:
-    try:
-        return bool(left == right)
-    except Exception:  # noqa: BLE001 - an __eq__ that raises counts as unequal
-        return False
 
 
 def metrics_from_record(record: EngineRecord) -> dict[str, BenchmarkMetrics]:

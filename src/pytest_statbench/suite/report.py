@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..environment import environment
 from ..results import BenchmarkResult as EngineRecord
 from ..results import Comparison, ImplementationResult, write_atomic
 from ..settings import Settings
 from .api import BenchmarkResult
-from .environment import environment
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The environment block of a run, without the pytest-based session module."""
+"""The environment block of a run: interpreter, machine and package versions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import platform
 from importlib import metadata
 from typing import Any
 
-from .. import __version__
+from . import __version__
 
 
 def environment() -> dict[str, Any]:
