@@ -551,3 +551,26 @@ def test_pytest_benchmark_coexists_in_smoke_mode(pytester: pytest.Pytester) -> N
 
     assert result.ret == pytest.ExitCode.OK, output_of(result)
     result.assert_outcomes(passed=2)
+
+
+def test_interrupted_session_writes_nothing(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_inner_interrupt=FAST_AND_SLOW + """
+    @pytest.mark.benchmark
+    @compare(fast=fast, slow=slow, baseline="slow")
+    def test_a(bench, impl):
+        bench(impl)
+
+    @pytest.mark.benchmark
+    def test_b():
+        raise KeyboardInterrupt
+    """)
+    (pytester.path / "out.json").write_text("old results\\n")
+
+    result = run_bench(pytester, "--bench-json=out.json")
+
+    assert result.ret == pytest.ExitCode.INTERRUPTED, output_of(result)
+    assert (pytester.path / "out.json").read_text() == "old results\\n"
+    result.stdout.fnmatch_lines([
+        "statbench: the session was interrupted after * benchmark(s); no results were analysed "
+        "and no report was written"
+    ])

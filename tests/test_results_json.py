@@ -224,3 +224,29 @@ def test_json_file_mode_follows_umask(pytester: pytest.Pytester) -> None:
 
     mode = stat.S_IMODE((pytester.path / "out.json").stat().st_mode)
     assert mode == 0o644, oct(mode)
+
+
+def test_report_into_fifo_keeps_fifo(tmp_path: Path) -> None:
+    # Renaming a temporary file over a FIFO or device would replace it; it is written to.
+    import threading
+
+    from pytest_statbench.results import write_atomic
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    write_atomic(fifo, "report\n")
+    reader.join(timeout=10)
+    assert received == ["report\n"]
+    assert fifo.is_fifo()
+
+
+def test_report_through_symlink_keeps_link(tmp_path: Path) -> None:
+    from pytest_statbench.results import write_atomic
+
+    (tmp_path / "link.json").symlink_to(tmp_path / "real.json")
+    write_atomic(tmp_path / "link.json", "{}\n")
+    assert (tmp_path / "link.json").is_symlink()
+    assert (tmp_path / "real.json").read_text() == "{}\n"

@@ -784,3 +784,54 @@ def test_isolation_on_root_ci() -> None:
     assert ISOLATION.pid_namespace
     assert ISOLATION.separate_user
     assert ISOLATION.process_limit
+
+
+def _processes_in(directory: str) -> list[int]:
+    """Return the processes whose working directory is inside ``directory``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            working = os.readlink(f"/proc/{entry}/cwd")
+        except OSError:
+            continue
+        if working == directory or working.startswith(directory + os.sep):
+            found.append(int(entry))
+    return found
+
+
+def test_worker_dies_with_killed_parent(tmp_path: Path) -> None:
+    # A test process killed outright (SIGKILL, or SIGTERM without cleanup) runs no close();
+    # the busy worker it leaves must still die, not keep running as an orphan.
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import sys\n"
+        "from pytest_statbench.sandbox import Code, open_runner\n"
+        "from pytest_statbench.settings import Settings\n"
+        "code = Code('import time\\ndef work():\\n    time.sleep(100)\\n', entry='work')\n"
+        "runner = open_runner('sleepy', code, (), {}, Settings(sandbox_timeout=200.0))\n"
+        "print(runner.directory, flush=True)\n"
+        "runner.call_once()\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None
+        directory = parent.stdout.readline().strip()
+        assert directory, "the parent script did not start a worker"
+        deadline = time.monotonic() + 10
+        while not _processes_in(directory) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _processes_in(directory), "no worker process runs in the sandbox directory"
+        time.sleep(0.5)
+    finally:
+        parent.kill()
+        parent.wait(timeout=10)
+
+    deadline = time.monotonic() + 10
+    while _processes_in(directory) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_in(directory) == []
+    shutil.rmtree(directory, ignore_errors=True)

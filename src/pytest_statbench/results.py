@@ -505,9 +505,21 @@ def dumps_run(run: dict[str, Any]) -> str:
 def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
     """Write text to path through a temporary file in the same folder and a rename.
 
-    A reader sees the old file or the complete new one, never a partial write.
+    A reader sees the old file or the complete new one, never a partial write. A symbolic
+    link is followed, so its target is replaced and the link kept. A path that is not a
+    regular file, such as /dev/stdout or a FIFO, is written to directly, because renaming a file
+    over it would replace the device or pipe itself. A path ending in a separator is a
+    folder, not a file name.
     """
-    target = Path(path)
+    if str(path).endswith(("/", os.sep)):
+        raise IsADirectoryError(errno.EISDIR, f"{path} names a folder; give a file name")
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        if target.is_dir():
+            raise IsADirectoryError(errno.EISDIR, f"{path} is a folder; give a file name")
+        with open(target, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        return Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     for parent in (folder, *folder.parents):
         if parent.exists() and not parent.is_dir():
@@ -529,7 +541,7 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
         except FileNotFoundError:
             pass
         raise
-    return target
+    return Path(path)
 
 
 def _file_mode(target: Path) -> int:

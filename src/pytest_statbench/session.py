@@ -72,6 +72,7 @@ class BenchSession:
         self.written: list[str] = []
         self.run_comparison: Any = None
         self.github_lines: list[str] = []
+        self.interrupted = False
         self.write_errors: list[str] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runners: list[Runner] = []
@@ -193,6 +194,11 @@ class BenchSession:
                 logger.exception("sweeping this session's E2B sandboxes failed")
         if not self.settings.enabled:
             return
+        if session.exitstatus == pytest.ExitCode.INTERRUPTED:
+            # A partial run must not replace earlier reports or pass a gate on part of the
+            # benchmarks, so nothing is analysed or written.
+            self.interrupted = True
+            return
         from .analysis import adjust_session, summarise
         from .diagnostics import diagnose_rounds
 
@@ -227,6 +233,13 @@ class BenchSession:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.interrupted:
+            terminalreporter.write_line(
+                f"statbench: the session was interrupted after {len(self.benchmarks)} "
+                f"benchmark(s); no results were analysed and no report was written",
+                yellow=True,
+            )
+            return
         if self.run is None:
             return
         from .report.terminal import summary_lines

@@ -543,6 +543,21 @@ def _encode_reply(reply: dict[str, Any]) -> bytes:
         )
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to send SIGKILL to this process when its parent exits (PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 is PR_SET_PDEATHSIG.
+    except (OSError, AttributeError):
+        return
+    # The parent may have exited before the signal was armed; then it will never come.
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def _fork_from_init(channel_fds: tuple[int, ...]) -> None:
     """Leave PID 1 of a PID namespace to a minimal init and continue as its child.
 
@@ -606,6 +621,10 @@ def main(argv: list[str] | None = None) -> int:
         _redirect_output(options.result_dir, options.token)
 
     if os.getpid() == 1:
+        # The death signal that the launcher set is cleared when the worker changes its uid,
+        # so PID 1 of the namespace sets its own: when the launcher dies with the test
+        # process, PID 1 dies, and the kernel then kills every process in the namespace.
+        _die_with_parent()
         channel = (options.request_fd, options.reply_fd) if options.mode == "serve" else ()
         _fork_from_init(channel)
 
