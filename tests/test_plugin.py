@@ -566,7 +566,10 @@ def test_interrupted_session_writes_nothing(pytester: pytest.Pytester) -> None:
     """)
     (pytester.path / "out.json").write_text("old results\\n")
 
-    result = run_bench(pytester, "--bench-json=out.json")
+    # A subprocess, because pytester re-raises a KeyboardInterrupt of an in-process run.
+    result = pytester.runpytest_subprocess(
+        "-p", "no:benchmark", *BASE_OPTIONS, "--bench", *SMALL_SETTINGS, "--bench-json=out.json"
+    )
 
     assert result.ret == pytest.ExitCode.INTERRUPTED, output_of(result)
     assert (pytester.path / "out.json").read_text() == "old results\\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -89,6 +90,13 @@ def metric_options(
                 f"{where}: supplied[{name!r}] is {type(values).__name__}, not a dict such as "
                 f"{{'development_hours': 4}}"
             )
+        for key, value in values.items():
+            if not _plain_json(value):
+                raise BenchUsageError(
+                    f"{where}: supplied[{name!r}][{key!r}] is {value!r}, which a JSON report "
+                    f"cannot hold; give a string, a finite number, a bool, None, or a list or "
+                    f"dict of those"
+                )
         supplied_values[name] = dict(values)
     return MetricOptions(chosen, counted_names, price_table, supplied_values)
 
@@ -146,6 +154,23 @@ def validate_implementations(
 def is_code(implementation: object) -> bool:
     """Return whether an implementation is a ``Code`` object, measured in a sandbox."""
     return getattr(type(implementation), "__statbench_code__", False) is True
+
+
+def _plain_json(value: Any, depth: int = 0) -> bool:
+    """Return whether a value is made only of what strict JSON can hold."""
+    if depth > 20:
+        return False
+    if value is None or isinstance(value, (str, bool, int)):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, (list, tuple)):
+        return all(_plain_json(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return all(
+            isinstance(key, str) and _plain_json(item, depth + 1) for key, item in value.items()
+        )
+    return False
 
 
 def compare(
@@ -314,6 +339,7 @@ class ComparisonResult:
         if not self.measured:
             return
         from .analysis import expectation_met
+        from .comparisons import percent
 
         names = [candidate] if candidate is not None else list(self.comparisons)
         failures = []
@@ -327,8 +353,8 @@ class ComparisonResult:
             wanted = expect if metric == "time" else f"{expect.replace('faster', 'better')} on {metric}"
             raise AssertionError(
                 f"expected {wanted} than baseline {self.baseline!r} "
-                f"at {checked[0].confidence_level:.0%} confidence with a "
-                f"{checked[0].margin:.0%} margin:\n  " + "\n  ".join(failures)
+                f"at {percent(checked[0].confidence_level)} confidence with a "
+                f"{percent(checked[0].margin)} margin:\n  " + "\n  ".join(failures)
             )
 
 
@@ -351,6 +377,7 @@ class Bench:
         self._nodeid = nodeid
         self._capture: Capture | None = None
         self._compare_count = 0
+        self._ids: set[str] = set()
 
     def __call__(self, implementation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call ``implementation(*args, **kwargs)`` once and record the call for measurement.
@@ -462,12 +489,25 @@ class Bench:
         )
 
     def _next_id(self, name: str | None) -> str:
+        if self._session.measuring:
+            raise BenchUsageError(
+                "bench.compare() was called inside an implementation that is being measured; "
+                "compare from the test body, not from an implementation"
+            )
         self._compare_count += 1
         if name is not None:
-            return f"{self._nodeid}[{name}]"
-        if self._compare_count > 1:
-            return f"{self._nodeid}[{self._compare_count}]"
-        return self._nodeid
+            benchmark_id = f"{self._nodeid}[{name}]"
+        elif self._compare_count > 1:
+            benchmark_id = f"{self._nodeid}[{self._compare_count}]"
+        else:
+            benchmark_id = self._nodeid
+        if benchmark_id in self._ids:
+            raise BenchUsageError(
+                f"this test already has a comparison {benchmark_id!r}; give each "
+                f"bench.compare(...) call its own name="
+            )
+        self._ids.add(benchmark_id)
+        return benchmark_id
 
     def record(
         self, name: str, value: float, *, unit: str = "", better: str = "lower"

@@ -29,14 +29,22 @@ def decide_verdict(low: float, high: float, margin: float, level: float) -> tupl
     """Apply the margin rule to an interval of a cost ratio, where below 1 is an improvement."""
     lower_edge = 1.0 - margin
     upper_edge = 1.0 + margin
-    interval = f"the {level:.0%} CI [{low:.3f}, {high:.3f}]"
+    interval = f"the {percent(level)} CI [{low:.3f}, {high:.3f}]"
+    shown_margin = f"the {percent(margin)} margin"
     if high < lower_edge:
-        return "better", f"{interval} lies below {lower_edge:.3f}, beyond the {margin:.0%} margin"
+        return "better", f"{interval} lies below {lower_edge:.3f}, beyond {shown_margin}"
     if low > upper_edge:
-        return "worse", f"{interval} lies above {upper_edge:.3f}, beyond the {margin:.0%} margin"
+        return "worse", f"{interval} lies above {upper_edge:.3f}, beyond {shown_margin}"
     if low >= lower_edge and high <= upper_edge:
-        return "equivalent", f"{interval} lies within the {margin:.0%} margin"
-    return "inconclusive", f"{interval} reaches past the {margin:.0%} margin on one side only"
+        return "equivalent", f"{interval} lies within {shown_margin}"
+    if low < lower_edge and high > upper_edge:
+        return "inconclusive", f"{interval} reaches past {shown_margin} on both sides"
+    return "inconclusive", f"{interval} crosses one edge of {shown_margin}"
+
+
+def percent(share: float) -> str:
+    """Format a share as a percentage without rounding it away: 0.975 as 97.5%."""
+    return f"{share * 100:.4g}%"
 
 
 def new_comparison(
@@ -245,6 +253,17 @@ def compare_deterministic(
         return comparison
 
     shown = f"{_number(candidate_value)} against {_number(baseline_value)}"
+    if candidate_value < 0 or baseline_value < 0:
+        # A ratio of values that may be negative has no direction, so the difference decides:
+        # beyond the margin of the baseline's size in the better direction, or not.
+        difference = candidate_value - baseline_value
+        improved = difference < 0 if metric.better != HIGHER else difference > 0
+        if abs(difference) <= comparison.margin * abs(baseline_value):
+            comparison.verdict = "equivalent"
+        else:
+            comparison.verdict = "better" if improved else "worse"
+        comparison.reason = f"exact values {shown}; the difference decides, as a value is negative"
+        return comparison
     if baseline_value == 0 or candidate_value == 0:
         if candidate_value == baseline_value:
             comparison.ratio = 1.0
@@ -269,7 +288,7 @@ def compare_deterministic(
     else:
         comparison.verdict = "equivalent"
     comparison.reason = (
-        f"exact values {shown}, ratio {ratio:.3f} against the {comparison.margin:.0%} margin"
+        f"exact values {shown}, ratio {ratio:.3f} against the {percent(comparison.margin)} margin"
     )
     return comparison
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -107,9 +108,32 @@ def _read_settings(config: pytest.Config) -> Settings:
     }
     changes = {field: values[key] for key, field in mapping.items() if key in values}
     settings = dataclasses.replace(settings, **changes)
+    _reject_shared_report_paths(values)
     if settings.sandbox == "e2b" and settings.enabled:
         settings = dataclasses.replace(settings, e2b=_e2b_settings(config, values))
     return settings
+
+
+REPORT_OPTIONS = ("bench_json", "bench_html", "bench_csv", "bench_samples_csv", "bench_markdown")
+
+
+def _reject_shared_report_paths(values: dict[str, Any]) -> None:
+    """Stop when two reports name one file, since the second would replace the first."""
+    seen: dict[str, str] = {}
+    for key in REPORT_OPTIONS:
+        path = values.get(key)
+        if path is None:
+            continue
+        resolved = os.path.realpath(str(path))
+        if resolved in seen and os.path.exists(resolved) and not os.path.isfile(resolved):
+            continue  # several reports may go to one stream, such as /dev/stdout
+        if resolved in seen:
+            first = seen[resolved].replace("_", "-")
+            raise pytest.UsageError(
+                f"--{first} and --{key.replace('_', '-')} both write {path}; give each report "
+                f"its own path"
+            )
+        seen[resolved] = key
 
 
 def _e2b_settings(config: pytest.Config, values: dict[str, Any]) -> Any:

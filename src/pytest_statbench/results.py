@@ -158,7 +158,7 @@ class Comparison:
 
     def describe(self) -> str:
         """Return the comparison in one line, as failure messages show it."""
-        level = f"{self.confidence_level:.0%}"
+        level = f"{self.confidence_level * 100:.4g}%"
         if self.ratio is None or self.ci is None:
             estimate = f"{self.metric} ratio n/a"
         else:

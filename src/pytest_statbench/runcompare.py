@@ -580,10 +580,10 @@ def _unique_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 def render_lines(comparison: RunComparison) -> list[str]:
     """Render a run comparison as plain-text lines for a terminal."""
     summary = comparison.summary
-    level = f"{1 - comparison.alpha:.0%}"
+    level = f"{(1 - comparison.alpha) * 100:.4g}%"
     heading = (
         f"statbench compare: {comparison.new_label} against {comparison.old_label} "
-        f"(margin {comparison.margin:.0%}, alpha {comparison.alpha:g}, unpaired)"
+        f"(margin {comparison.margin * 100:.4g}%, alpha {comparison.alpha:g}, unpaired)"
     )
     lines = [heading]
     if comparison.environment_differences:
@@ -702,13 +702,13 @@ def render_markdown(comparison: RunComparison) -> str:
     text, and ``|`` is escaped so it cannot split a table cell.
     """
     summary = comparison.summary
-    level = f"{1 - comparison.alpha:.0%}"
+    level = f"{(1 - comparison.alpha) * 100:.4g}%"
     gate = (
         f"**Gate `--fail-on {summary.fail_on}`: {_escape(summary.message)}.** "
         f"{_count(len(summary.regressions), 'regression', 'regressions')} and "
         f"{_count(len(summary.improvements), 'improvement', 'improvements')} in "
         f"{_count(summary.compared, 'counted comparison', 'counted comparisons')} "
-        f"(margin {comparison.margin:.0%}, alpha {comparison.alpha:g})."
+        f"(margin {comparison.margin * 100:.4g}%, alpha {comparison.alpha:g})."
     )
     lines = [
         f"### statbench: {_code(comparison.new_label)} against {_code(comparison.old_label)}",

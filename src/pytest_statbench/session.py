@@ -73,6 +73,8 @@ class BenchSession:
         self.run_comparison: Any = None
         self.github_lines: list[str] = []
         self.interrupted = False
+        # True while a benchmark's implementations are running, to reject nested comparisons.
+        self.measuring = False
         self.write_errors: list[str] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runners: list[Runner] = []
@@ -636,9 +638,13 @@ class BenchSession:
             f"up to {settings.rounds} rounds",
         )
         started = time.perf_counter()
-        benchmark.rounds, notes = measure(
-            runners, results, round_settings, rng, progress=self._round_progress(reporter)
-        )
+        self.measuring = True
+        try:
+            benchmark.rounds, notes = measure(
+                runners, results, round_settings, rng, progress=self._round_progress(reporter)
+            )
+        finally:
+            self.measuring = False
         self._progress(
             reporter,
             f"statbench: measured {benchmark.id} in {benchmark.rounds} rounds, "
@@ -787,6 +793,12 @@ class BenchSession:
         for path, render in targets:
             try:
                 text = render(run)
+            except (TypeError, ValueError) as error:
+                # One report that cannot be rendered must not stop the others.
+                logger.exception("rendering %s failed", path)
+                self.write_errors.append(f"could not render {path}: {error}")
+                continue
+            try:
                 written = write_atomic(path, text)
             except OSError as error:
                 self.write_errors.append(
@@ -873,6 +885,6 @@ def _check_expectation(benchmark: BenchmarkResult) -> None:
     first = benchmark.comparisons[0]
     raise BenchmarkFailed(
         f"expected {benchmark.expect} than baseline {benchmark.baseline!r} at "
-        f"{first.confidence_level:.0%} confidence with a {first.margin:.0%} margin:\n  "
+        f"{first.confidence_level * 100:.4g}% confidence with a {first.margin * 100:.4g}% margin:\n  "
         + "\n  ".join(c.describe() for c in unmet)
     )

@@ -257,8 +257,16 @@ def parse_rounds(text: str) -> int:
     return parse_positive_int(text, minimum=MIN_ROUNDS)
 
 
+# Resamples beyond this add nothing the interval can show at three decimals, and the index
+# matrix of resamples x rounds would take gigabytes.
+MAX_RESAMPLES = 100_000
+
+
 def parse_resamples(text: str) -> int:
-    return parse_positive_int(text, minimum=100)
+    value = parse_positive_int(text, minimum=100)
+    if value > MAX_RESAMPLES:
+        raise ValueError(f"{text!r} is above the maximum of {MAX_RESAMPLES}")
+    return value
 
 
 # Option name (without the leading dashes), ini key, parser, help text.

@@ -24,7 +24,23 @@ VERDICT_MARKUP: dict[str, dict[str, bool]] = {
 }
 
 
+# Names longer than this are cut in the terminal; the JSON and the reports keep them whole.
+MAX_NAME = 60
+
+
+def clean(text: object, limit: int | None = MAX_NAME) -> str:
+    """Make user text safe for one terminal line: escape control characters, cut long text."""
+    shown = "".join(
+        character if character.isprintable() else repr(character)[1:-1]
+        for character in str(text)
+    )
+    if limit is None or len(shown) <= limit:
+        return shown
+    return shown[: limit - 1] + "…"
+
+
 def _table(rows: list[list[str]]) -> list[str]:
+    rows = [[clean(cell) for cell in row] for row in rows]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     return ["  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
             for row in rows]
@@ -32,9 +48,10 @@ def _table(rows: list[list[str]]) -> list[str]:
 
 def benchmark_lines(benchmark: dict[str, Any], confidence_level: float) -> list[Line]:
     """Return the table of one benchmark: one row per implementation."""
-    lines: list[Line] = [(f"{benchmark['id']} ({benchmark['rounds']} rounds)", {"bold": True})]
+    heading = f"{clean(benchmark['id'], limit=None)} ({benchmark['rounds']} rounds)"
+    lines: list[Line] = [(heading, {"bold": True})]
     comparisons = {c["candidate"]: c for c in benchmark["comparisons"] if c["metric"] == "time"}
-    header = ["implementation", "median", f"ratio [{confidence_level:.0%} CI]", "verdict",
+    header = ["implementation", "median", f"ratio [{confidence_level * 100:.4g}% CI]", "verdict",
               "p (Holm)"]
     rows = [header]
     verdicts = [""]
@@ -68,7 +85,7 @@ def benchmark_lines(benchmark: dict[str, Any], confidence_level: float) -> list[
 
     for comparison in comparisons.values():
         if comparison["verdict"] in ("inconclusive", "insufficient-data"):
-            lines.append((f"    {comparison['candidate']}: {comparison['reason']}", {}))
+            lines.append((f"    {clean(comparison['candidate'])}: {comparison['reason']}", {}))
         expectation = comparison.get("expectation")
         if expectation and not expectation["met"]:
             lines.append((
@@ -148,7 +165,7 @@ def summary_lines(run: dict[str, Any]) -> list[Line]:
     made = summary["comparisons"]
     lines.append((
         (f"win rate: {format_percent(summary['win_rate'])} ({summary['wins']} of {made} "
-        f"comparisons better beyond the {settings['margin']:.0%} margin, Holm-adjusted)"),
+        f"comparisons better beyond the {settings['margin'] * 100:.4g}% margin, Holm-adjusted)"),
         {},
     ))
     lines.append((
