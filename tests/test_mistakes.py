@@ -283,3 +283,61 @@ def test_unwritable_json_fails_session(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["statbench: could not write somefile.txt/out.json: *"])
     assert (pytester.path / "out.html").is_file(), output_of(result)
     assert_no_traceback(result)
+
+
+def test_supplied_value_not_json(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_inner_supplied=FAST_AND_SLOW + """
+    import datetime
+
+    @pytest.mark.benchmark
+    @compare(fast=fast, slow=slow, baseline="slow",
+             supplied={"fast": {"released": datetime.date(2024, 1, 1)}})
+    def test_x(bench, impl):
+        bench(impl)
+    """)
+
+    result = run_bench(pytester)
+
+    # A plain substring check, because fnmatch reads the brackets as character classes.
+    assert (
+        "BenchUsageError: @compare: supplied['fast']['released'] is datetime.date(2024, 1, 1), "
+        "which a JSON report cannot hold; give a string, a finite number, a bool, None, or a "
+        "list or dict of those"
+    ) in result.stdout.str()
+    assert_no_traceback(result)
+
+
+def test_two_reports_one_path(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_options="def test_plain():\n    pass\n")
+
+    result = run_bench(pytester, "--bench-json=same.out", "--bench-html=same.out")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, output_of(result)
+    assert (
+        "--bench-json and --bench-html both write same.out; give each report its own path"
+    ) in result.stderr.str()
+
+
+def test_resamples_above_maximum(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_options="def test_plain():\n    pass\n")
+
+    result = run_bench(pytester, "--bench-resamples=100000000")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, output_of(result)
+    assert "'100000000' is above the maximum of 100000" in result.stderr.str()
+
+
+def test_repeated_compare_name(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_inner_names=FAST_AND_SLOW + """
+    @pytest.mark.benchmark
+    def test_x(bench):
+        bench.compare({"a": fast, "b": slow}, baseline="a", name="x")
+        bench.compare({"a": fast, "b": slow}, baseline="a", name="x")
+    """)
+
+    result = run_bench(pytester)
+
+    assert (
+        "BenchUsageError: this test already has a comparison "
+        "'test_inner_names.py::test_x[x]'; give each bench.compare(...) call its own name="
+    ) in result.stdout.str()
