@@ -418,6 +418,10 @@ class BenchSession:
                 try:
                     with recording(RecordTarget(result, None)):
                         _, runner = self.call_once(name, implementation, args, kwargs)
+                except BenchUsageError:
+                    # A setup mistake, such as a missing E2B key, is the same for every
+                    # implementation: one message, not one traceback each.
+                    raise
                 except Exception as exception:  # noqa: BLE001 - user code may raise anything
                     result.setup_error = _error_from(exception)
                     result.failures += 1
