@@ -189,6 +189,9 @@ def tally_cases(sessions: list[Session]) -> list[CaseTally]:
     for session in sessions:
         for benchmark in session.results["benchmarks"]:
             for comparison in benchmark["comparisons"]:
+                # Runs also compare CPU time, memory and code metrics; the study is about time.
+                if comparison.get("metric", "time") != "time":
+                    continue
                 key = (benchmark["id"], comparison["candidate"])
                 tally = tallies.setdefault(
                     key, CaseTally(benchmark["id"], comparison["candidate"], comparison["baseline"])

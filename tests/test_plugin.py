@@ -308,6 +308,10 @@ def test_smoke_writes_no_files(pytester: pytest.Pytester, monkeypatch: pytest.Mo
     assert result.ret == pytest.ExitCode.OK, output_of(result)
     after = sorted(str(path.relative_to(pytester.path)) for path in pytester.path.rglob("*"))
     assert after == before
+    result.stdout.fnmatch_lines([
+        "*PytestConfigWarning: --bench-json, --bench-html take effect with --bench only; this "
+        "run measures nothing and writes no report"
+    ])
 
 
 def test_smoke_raising_implementation_fails(pytester: pytest.Pytester) -> None:

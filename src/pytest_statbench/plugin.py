@@ -114,6 +114,40 @@ def _read_settings(config: pytest.Config) -> Settings:
     return settings
 
 
+def _warn_unused_outputs(config: pytest.Config, settings: Settings) -> None:
+    """Warn when a report or a stored run is asked for without --bench, which writes none."""
+    asked = [
+        option
+        for option, value in (
+            ("--bench-json", settings.json_path),
+            ("--bench-html", settings.html_path),
+            ("--bench-csv", settings.csv_path),
+            ("--bench-samples-csv", settings.samples_csv_path),
+            ("--bench-markdown", settings.markdown_path),
+            ("--bench-save", settings.save_name),
+            ("--bench-compare", settings.compare_to),
+        )
+        if value
+    ]
+    # Options from an ini file are meant for --bench runs; only a command line is a slip.
+    if _given_on_command_line(config, asked):
+        config.issue_config_time_warning(
+            pytest.PytestConfigWarning(
+                f"{', '.join(asked)} {'takes' if len(asked) == 1 else 'take'} effect with "
+                f"--bench only; this run measures nothing and writes no report"
+            ),
+            stacklevel=2,
+        )
+
+
+def _given_on_command_line(config: pytest.Config, options: list[str]) -> bool:
+    """Return whether any of the options was given on the command line, not only in an ini."""
+    return any(
+        config.getoption(option.removeprefix("--").replace("-", "_"), None) is not None
+        for option in options
+    )
+
+
 REPORT_OPTIONS = ("bench_json", "bench_html", "bench_csv", "bench_samples_csv", "bench_markdown")
 
 
@@ -182,6 +216,8 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = _read_settings(config)
     if settings.enabled:
         _reject_parallel_workers(config)
+    else:
+        _warn_unused_outputs(config, settings)
     session = BenchSession(config, settings)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "statbench-session")
