@@ -401,7 +401,8 @@ def adjust_session(benchmarks: list[BenchmarkResult]) -> None:
 
 
 def is_win(comparison: Comparison, alpha: float) -> bool:
-    """A win is a better verdict; a sampled one also needs its Holm-adjusted p below alpha."""
+    """Return whether a comparison is a win: a better verdict that, when sampled, also has a
+    Holm-adjusted p-value below alpha."""
     if comparison.verdict != "better":
         return False
     if comparison.kind == DETERMINISTIC:

@@ -28,7 +28,7 @@ COMPARE_KEYWORDS = (
 
 @dataclass(frozen=True)
 class MetricOptions:
-    """Which metrics a comparison reports and counts, token prices and supplied values."""
+    """Metric choices of a comparison: reported and counted metrics, prices, supplied values."""
 
     # None means the session's --bench-metrics, or the defaults.
     metrics: tuple[str, ...] | None = None
@@ -107,7 +107,7 @@ class BenchUsageError(Exception):
 
 @dataclass(frozen=True)
 class CompareSpec:
-    """What ``@compare(...)`` states about a test."""
+    """Settings that ``@compare(...)`` attaches to a test."""
 
     implementations: dict[str, Any]
     baseline: str
@@ -187,9 +187,8 @@ def compare(
     """Turn a test into one comparison of the given implementations against ``baseline``.
 
     The test takes the ``bench`` fixture and an ``impl`` argument. pytest-statbench calls the
-    test body once per implementation with ``impl`` set to it, and the body calls
-    ``bench(impl, *args, **kwargs)`` once to say how an implementation is called; only that
-    call is measured. ``expect`` ("faster", "not slower" or "equivalent") fails the test
+    test body once per implementation with ``impl`` set to it. The body calls
+    ``bench(impl, *args, **kwargs)`` once, and only that call is measured. ``expect`` ("faster", "not slower" or "equivalent") fails the test
     when a candidate does not reach that verdict. ``same_result=True`` fails the test when
     the implementations return different values. ``metrics`` chooses the metrics reported
     and ``counted`` those that count towards the session's win rate and improvement;
@@ -246,8 +245,8 @@ def check_spec(spec: CompareSpec, test_function: Callable[..., Any]) -> CompareS
 class ComparisonResult:
     """The outcome of one comparison, with statistical assertions.
 
-    ``comparisons`` holds the time comparison of each candidate; ``metric(candidate, name)``
-    returns the comparison on another metric. Outside benchmark mode (no ``--bench``) each
+    ``comparisons`` contains the time comparison of each candidate, and
+    ``metric(candidate, name)`` returns the comparison on another metric. Outside benchmark mode (no ``--bench``) each
     implementation ran once as a smoke test; nothing was measured, so ``measured`` is False
     and the assertions check nothing.
     """

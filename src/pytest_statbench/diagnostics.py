@@ -1,7 +1,7 @@
 """Noise diagnostics: signs that a benchmark's samples are less trustworthy, each with a remedy.
 
-A diagnostic never changes a verdict. It tells the reader why an interval is wide or why a
-result may not repeat, in words, and what to change.
+A diagnostic never changes a verdict. It explains in words why an interval is wide or why a
+result may not repeat, and what to change.
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ import scipy.stats
 
 from .results import BenchmarkResult, Diagnostic, ImplementationResult
 
-# Coefficient of variation of the per-round times above which a warning is given; pyperf's
-# check command uses the same 10% threshold on its standard deviation over the mean.
+# Coefficient of variation of the per-round times above which a warning is given. pyperf's check
+# command warns at the same 10% of standard deviation over the mean (pyperf/_cli.py).
 MAX_VARIATION = 0.10
 
 # A first round slower than this multiple of the median of the other rounds suggests the
 # warm-up ended before the implementation reached its steady state.
 SLOW_FIRST_ROUND = 1.5
 
-# Samples shorter than this are short against the resolution and jitter of the clock and of
-# the scheduler; one millisecond is the threshold pyperf's check command uses.
+# Samples shorter than this are short against the resolution and jitter of the clock and the
+# scheduler. pyperf's check command warns below the same 1 ms (pyperf/_cli.py).
 MIN_SAMPLE_DURATION = 1e-3
 
 # A drift is reported when the trend across rounds is significant at this level and changes
@@ -166,6 +166,7 @@ def _drift(
     change = math.exp(slope * float(np.ptp(rounds))) - 1.0
     if abs(change) <= margin / 2:
         return []
+
     direction = "slower" if change > 0 else "faster"
     return [Diagnostic(
         implementation=implementation.name,

@@ -307,8 +307,8 @@ class BenchSession:
     ) -> tuple[Any, Runner]:
         """Call an implementation once and return its value and the runner that measures it.
 
-        A callable runs in this process, awaited on the benchmark's loop if it returns an
-        awaitable; a ``Code`` implementation runs in a sandbox worker opened here.
+        A callable runs in this process and is awaited on the benchmark's loop if it returns
+        an awaitable. A ``Code`` implementation runs in a sandbox worker opened here.
         """
         __tracebackhide__ = True
         from .measure import CallSpec, InProcessRunner
@@ -587,8 +587,8 @@ class BenchSession:
     ) -> None:
         """Add a copy of the baseline to the rounds when --bench-aa is on.
 
-        The copy runs through its own runner (its own worker for Code), so it shares nothing
-        with the baseline but the rounds; any difference between the two is noise.
+        The copy runs through its own runner (its own worker for Code) and shares only the
+        rounds with the baseline. Any difference between the two is therefore noise.
         """
         if self.settings.aa == "off":
             return
@@ -675,7 +675,7 @@ class BenchSession:
         logger.info("measured %s in %d rounds", benchmark.id, benchmark.rounds)
 
     def _progress_reporter(self) -> Any:
-        """Return the terminal reporter when -v asks for progress lines, else None."""
+        """Return the terminal reporter when -v requests progress lines, else None."""
         if self.config.get_verbosity() < 1:
             return None
         return self.config.pluginmanager.get_plugin("terminalreporter")

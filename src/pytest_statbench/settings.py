@@ -60,7 +60,7 @@ class Settings:
     sandbox_timeout: float = DEFAULT_SANDBOX_TIMEOUT
     sandbox_memory: int = DEFAULT_SANDBOX_MEMORY
     # Options of the E2B backend (pytest_statbench.sandbox.e2b.E2BSettings) when it is chosen.
-    # Never stored in the results: it holds the API key.
+    # Never stored in the results: it contains the API key.
     e2b: Any = None
     e2b_options: dict[str, Any] = field(default_factory=dict)
 
