@@ -2,11 +2,10 @@
 
 The fixture repository has a benchmark that compares ``function`` from ``loop.py`` against a
 fixed reference, both a pure-Python loop of about 200 µs. Its head commit makes ``function``
-4 times slower. On a shared test machine two pytest processes measuring the same code can
-differ by up to about 1.7 times, because other jobs load the cores. So the A/B tests use a
-50% margin: a 4-fold slowdown is still far beyond it, and an unchanged head stays within it.
-With three runs per revision, a 20% slowdown was caught in one of two tries on such a
-machine, so no test asserts it.
+20% slower, or leaves it unchanged. On a shared test machine two pytest processes measuring
+the same code can differ by up to about 1.7 times, because other jobs load the cores; the
+comparison of head against base takes the time of ``function`` relative to the reference in
+the same round, which cancels that, so the tests use the default 5% margin.
 """
 
 from __future__ import annotations
@@ -366,20 +365,20 @@ def test_ab_catches_slower_head(
     capsys: pytest.CaptureFixture[str],
     private_tempdir: Path,
 ) -> None:
-    repository = make_repository(tmp_path, head_iterations=4 * LOOP_ITERATIONS)
+    repository = make_repository(tmp_path, head_iterations=LOOP_ITERATIONS * 6 // 5)
     monkeypatch.chdir(repository)
 
-    status = main(["ab", "--base", "origin/main", "--head", "HEAD", "--runs", "1",
-                   "--seed", "3", "--margin", "50%", "--", *INNER_PYTEST_ARGS])
+    status = main(["ab", "--base", "origin/main", "--head", "HEAD", "--runs", "2",
+                   "--seed", "3", "--", *INNER_PYTEST_ARGS])
 
     output = capsys.readouterr().out
     assert status == 1, output
     function_row = next(line for line in output.splitlines() if line.startswith("  function"))
     assert function_row.split()[-2] == "worse", output
-    # The reference did not change, but its two processes may differ beyond the margin on a
-    # loaded machine, so only the function's regression is certain.
     regressions = next(line for line in output.splitlines() if line.startswith("regressions:"))
-    assert "example_benchmarks/test_loop.py::test_loop function time ratio" in regressions
+    assert regressions.startswith(
+        "regressions: 1 (example_benchmarks/test_loop.py::test_loop function time ratio 1."
+    ), output
     assert "gate --fail-on regression: failed: " in output
     assert worktrees(repository) == [f"worktree {repository}"]
     assert list(private_tempdir.iterdir()) == []
@@ -402,7 +401,7 @@ def test_ab_unchanged_head_passes(
     # Three alternated runs per revision: a slow spell of the machine during one process
     # then moves only a third of a side's samples.
     status = main(["ab", "--base", "origin/main", "--head", "HEAD", "--runs", "3",
-                   "--seed", "4", "--margin", "50%", "--output-dir", str(tmp_path / "out"),
+                   "--seed", "4", "--output-dir", str(tmp_path / "out"),
                    "--", *INNER_PYTEST_ARGS])
 
     output = capsys.readouterr().out

@@ -309,8 +309,8 @@ def test_smoke_writes_no_files(pytester: pytest.Pytester, monkeypatch: pytest.Mo
     after = sorted(str(path.relative_to(pytester.path)) for path in pytester.path.rglob("*"))
     assert after == before
     result.stdout.fnmatch_lines([
-        "*PytestConfigWarning: --bench-json, --bench-html take effect with --bench only; this "
-        "run measures nothing and writes no report"
+        ("*PytestConfigWarning: --bench-json, --bench-html take effect with --bench only; this "
+        "run measures nothing and writes no report")
     ])
 
 
@@ -578,6 +578,6 @@ def test_interrupted_session_writes_nothing(pytester: pytest.Pytester) -> None:
     assert result.ret == pytest.ExitCode.INTERRUPTED, output_of(result)
     assert (pytester.path / "out.json").read_text() == "old results\\n"
     result.stdout.fnmatch_lines([
-        "statbench: the session was interrupted after * benchmark(s); no results were analysed "
-        "and no report was written"
+        ("statbench: the session was interrupted after * benchmark(s); no results were analysed "
+        "and no report was written")
     ])

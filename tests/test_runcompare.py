@@ -2,6 +2,8 @@
 
 The runs are built from synthetic samples: log-normal times with 5% spread, so a 3-fold
 change is far outside any interval and an unchanged implementation stays within a 5% margin.
+In simple_run, most of that spread is a factor of each round that slows every implementation
+of the round alike, as load on a real machine does; times relative to the baseline cancel it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from scipy import stats as scipy_stats
 
 from pytest_statbench.analysis import AnalysisSettings, adjust_session, analyse_benchmark, summarise
 from pytest_statbench.results import BenchmarkResult, ImplementationResult, run_to_dict
@@ -88,13 +91,19 @@ def make_run(
     )
 
 
-def simple_run(function_median: float, seed: int, *, benchmark: str = "test_x.py::test_loop"
-               ) -> dict[str, Any]:
-    """A run of one benchmark: a fixed reference at 1 ms and a function at function_median."""
+def simple_run(function_median: float, seed: int, *, benchmark: str = "test_x.py::test_loop",
+               machine: float = 1.0) -> dict[str, Any]:
+    """A run of one benchmark: a fixed reference at 1 ms and a function at function_median.
+
+    Both are multiplied by ``machine``, the speed of the machine during the run, and by a
+    factor of each round with 4.5% spread; each sample adds its own 2% noise.
+    """
+    rng = np.random.default_rng(seed)
+    by_round = machine * np.exp(rng.normal(0.0, 0.045, 20))
     return make_run({
         benchmark: {
-            "reference": lognormal_times(1e-3, 20, seed),
-            "function": lognormal_times(function_median, 20, seed + 1000),
+            "reference": list(1e-3 * by_round * np.exp(rng.normal(0.0, 0.02, 20))),
+            "function": list(function_median * by_round * np.exp(rng.normal(0.0, 0.02, 20))),
         }
     }, seed=seed)
 
@@ -144,11 +153,154 @@ def test_runs_are_compared_unpaired() -> None:
 
 
 def test_old_and_new_values_are_medians() -> None:
+    comparison = compare_runs(simple_run(1e-3, 1), simple_run(3e-3, 2), reference="none")
+
+    change = changes_by_implementation(comparison)["function"]
+    assert change.relative_to is None
+    assert change.old_value == pytest.approx(1e-3, rel=0.05)
+    assert change.new_value == pytest.approx(3e-3, rel=0.05)
+
+
+def test_relative_values_are_median_ratios_to_the_reference() -> None:
     comparison = compare_runs(simple_run(1e-3, 1), simple_run(3e-3, 2))
 
     change = changes_by_implementation(comparison)["function"]
-    assert change.old_value == pytest.approx(1e-3, rel=0.05)
-    assert change.new_value == pytest.approx(3e-3, rel=0.05)
+    assert change.relative_to == "reference"
+    assert change.comparison.unit == "ratio"
+    assert change.old_value == pytest.approx(1.0, rel=0.05)
+    assert change.new_value == pytest.approx(3.0, rel=0.05)
+
+
+def test_relative_times_cancel_a_slower_machine() -> None:
+    # The machine is 50% slower in the new run and the code did not change.
+    old, new = simple_run(1e-3, 1), simple_run(1e-3, 2, machine=1.5)
+
+    relative = compare_runs(old, new)
+    measured = compare_runs(old, new, reference="none")
+
+    changes = changes_by_implementation(relative)
+    assert changes["function"].comparison.verdict == "equivalent"
+    assert changes["reference"].comparison.verdict == "worse"
+    assert changes["reference"].comparison.counted is False
+    assert relative.summary.passed is True
+    assert relative.summary.compared == 1
+    assert [f.change.implementation for f in measured.summary.regressions] == [
+        "reference", "function",
+    ]
+
+
+def test_relative_times_catch_twenty_percent_on_a_faster_machine() -> None:
+    # The function is 20% slower, but the machine of the new run is 20% faster.
+    old, new = simple_run(1e-3, 1), simple_run(1.2e-3, 2, machine=0.8)
+
+    relative = compare_runs(old, new)
+    measured = compare_runs(old, new, reference="none")
+
+    function = changes_by_implementation(relative)["function"].comparison
+    assert function.verdict == "worse"
+    assert function.ratio == pytest.approx(1.2, rel=0.03)
+    assert [f.change.implementation for f in relative.summary.regressions] == ["function"]
+    assert changes_by_implementation(measured)["function"].comparison.verdict != "worse"
+    assert measured.summary.regressions == []
+
+
+def test_relative_comparison_matches_scipy() -> None:
+    old, new = simple_run(1e-3, 1), simple_run(1.2e-3, 2, machine=0.8)
+
+    function = changes_by_implementation(compare_runs(old, new))["function"].comparison
+
+    def log_ratios(run: Mapping[str, Any]) -> np.ndarray:
+        samples = {
+            i["name"]: np.asarray(i["samples"]["time"])
+            for i in run["benchmarks"][0]["implementations"]
+        }
+        return np.log(samples["function"] / samples["reference"])
+
+    # The ratio is exp(mean(new log-ratios) - mean(old log-ratios)), and the p-value that of
+    # scipy.stats.ttest_ind(new, old, equal_var=False) on the log-ratios.
+    new_logs, old_logs = log_ratios(new), log_ratios(old)
+    assert function.ratio == pytest.approx(math.exp(new_logs.mean() - old_logs.mean()), rel=1e-9)
+    expected = scipy_stats.ttest_ind(new_logs, old_logs, equal_var=False)
+    assert function.p_value == pytest.approx(expected.pvalue, rel=1e-6)
+    assert function.n_pairs == 0
+    assert (function.n_candidate, function.n_baseline) == (20, 20)
+
+
+def test_relative_lines_name_the_reference_and_its_move() -> None:
+    old, new = simple_run(1e-3, 1), simple_run(1e-3, 2, machine=1.5)
+
+    lines = render_lines(compare_runs(old, new, old_label="main", new_label="branch"))
+
+    reference_row = next(line for line in lines if line.strip().startswith("reference"))
+    assert reference_row.split()[:3] == ["reference", "(reference)", "time"]
+    function_row = next(line for line in lines if line.strip().startswith("function"))
+    assert function_row.split()[:4] == ["function", "time", "1.001x", "1.001x"]
+    assert function_row.split()[-2:] == ["equivalent", "0.520"]
+    assert ("  time and cpu_time are relative to 'reference' in the same round (1.000x = as "
+            "fast as 'reference'); the change of 'reference' itself is not counted") in lines
+    moved = next(line for line in lines if line.startswith("  'reference' time moved by ratio"))
+    assert moved.endswith(
+        "between the runs. Relative times cancel a move of the machine; if the change touched "
+        "'reference' itself, compare times as measured with --reference none "
+        "(pytest: --bench-compare-reference=none)."
+    )
+    assert lines[-1] == "gate --fail-on regression: passed: no regression"
+
+
+def test_changed_baseline_compares_times_as_measured() -> None:
+    old = make_run({"b": {"reference": lognormal_times(1e-3, 20, 1),
+                          "function": lognormal_times(1e-3, 20, 2)}})
+    new = make_run({"b": {"function": lognormal_times(1e-3, 20, 3),
+                          "reference": lognormal_times(1e-3, 20, 4)}})
+
+    comparison = compare_runs(old, new)
+
+    benchmark = comparison.benchmarks[0]
+    assert benchmark.reference is None
+    assert all(change.relative_to is None for change in benchmark.changes)
+    assert ("  times are not relative: the baseline changed from 'reference' to 'function', "
+            "so times are compared as measured") in render_lines(comparison)
+
+
+def test_single_implementation_is_compared_as_measured() -> None:
+    old = make_run({"b": {"x": lognormal_times(1e-3, 20, 1)}})
+    new = make_run({"b": {"x": lognormal_times(3e-3, 20, 2)}})
+
+    comparison = compare_runs(old, new)
+
+    change = comparison.benchmarks[0].changes[0]
+    assert change.relative_to is None
+    assert change.comparison.verdict == "worse"
+    assert not any("relative" in line for line in render_lines(comparison)[1:])
+
+
+def test_relative_comparison_without_reference_samples() -> None:
+    old = make_run({"b": {"reference": lognormal_times(1e-3, 1, 1),
+                          "function": lognormal_times(1e-3, 20, 2)}})
+    new = make_run({"b": {"reference": lognormal_times(1e-3, 20, 3),
+                          "function": lognormal_times(1e-3, 20, 4)}})
+
+    function = changes_by_implementation(compare_runs(old, new))["function"].comparison
+
+    assert function.verdict == "insufficient-data"
+    assert function.reason == (
+        "in the old run, reference 'reference' has 1 successful sample(s), at least 2 are "
+        "needed"
+    )
+
+
+def test_relative_markdown_marks_the_reference() -> None:
+    old, new = simple_run(1e-3, 1), simple_run(1e-3, 2, machine=1.5)
+
+    markdown = render_markdown(compare_runs(old, new))
+
+    assert "Time and CPU time are relative to each benchmark's baseline" in markdown
+    assert "| `test_x.py::test_loop` | `reference` (reference) | `time` |" in markdown
+
+
+def test_unknown_reference_is_rejected() -> None:
+    with pytest.raises(ValueError, match="reference 'first' is not one of baseline, none"):
+        compare_runs(simple_run(1e-3, 1), simple_run(1e-3, 2), reference="first")
 
 
 def test_holm_adjusts_over_all_comparisons() -> None:
@@ -324,7 +476,8 @@ def test_render_lines_shows_table_and_gate() -> None:
 
     lines = render_lines(comparison)
 
-    assert lines[0] == "statbench compare: branch against main (margin 5%, alpha 0.05, unpaired)"
+    assert lines[0] == ("statbench compare: branch against main (margin 5%, alpha 0.05, "
+                        "unpaired; times relative to each baseline)")
     assert "test_x.py::test_loop" in lines
     header = next(line for line in lines if line.strip().startswith("implementation"))
     assert header.split() == ["implementation", "metric", "old", "new", "ratio", "[95%",

@@ -64,7 +64,7 @@ def benchmark_rng(seed: int, benchmark_id: str, stream: int) -> np.random.Genera
     return np.random.default_rng([seed, zlib.crc32(benchmark_id.encode("utf-8")), stream])
 
 
-def _unmeasured_reason(implementation: ImplementationResult, role: str) -> str | None:
+def unmeasured_reason(implementation: ImplementationResult, role: str) -> str | None:
     """Return why an implementation has too few samples to compare, or None if it has enough."""
     if implementation.setup_error is not None:
         return (
@@ -114,7 +114,7 @@ def compare_metric(
         resamples=settings.resamples,
     )
     comparison = new_comparison(metric, candidate.name, baseline.name, comparison_settings)
-    reason = _unmeasured_reason(candidate, "candidate") or _unmeasured_reason(baseline, "baseline")
+    reason = unmeasured_reason(candidate, "candidate") or unmeasured_reason(baseline, "baseline")
 
     if metric.kind == DETERMINISTIC:
         candidate_value, candidate_missing = deterministic_value(metric.name, candidate)

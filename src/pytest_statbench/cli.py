@@ -27,6 +27,8 @@ from .settings import (
     DEFAULT_ALPHA,
     DEFAULT_MARGIN,
     DEFAULT_RESAMPLES,
+    FAIL_ON,
+    REFERENCES,
     new_seed,
     parse_alpha,
     parse_margin,
@@ -53,7 +55,6 @@ EXIT_USAGE = 2
 ACCEPTED_PYTEST_EXIT_CODES = (0, 1, 5)
 # Lines of pytest's output shown when a run of statbench ab fails.
 OUTPUT_TAIL_LINES = 30
-FAIL_ON_CHOICES = ("regression", "any-change", "never")
 
 
 class CommandError(Exception):
@@ -210,9 +211,13 @@ def _add_comparison_options(parser: argparse.ArgumentParser, *, with_seed: bool 
     if with_seed:
         parser.add_argument("--seed", type=_argument_type(parse_seed), default=0,
                             help="seed of the bootstrap (default 0, so output repeats)")
-    parser.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default="regression",
+    parser.add_argument("--fail-on", choices=FAIL_ON, default="regression",
                         help="exit 1 on any regression (default), on any regression or "
                         "improvement (any-change), or never")
+    parser.add_argument("--reference", choices=REFERENCES, default="baseline",
+                        help="compare time and CPU time relative to each benchmark's "
+                        "baseline in the same round, which cancels a change of the machine's "
+                        "speed between runs (baseline, the default), or as measured (none)")
 
 
 # compare, report, import, save, list.
@@ -231,6 +236,7 @@ def command_compare(options: argparse.Namespace, out: TextIO) -> int:
         resamples=options.resamples,
         seed=options.seed,
         fail_on=options.fail_on,
+        reference=options.reference,
         old_label=str(options.old),
         new_label=str(options.new),
     )
@@ -433,6 +439,7 @@ def run_ab(options: argparse.Namespace, pytest_args: list[str], out: TextIO) -> 
         resamples=options.resamples,
         seed=seed,
         fail_on=options.fail_on,
+        reference=options.reference,
         old_label=f"base {options.base}",
         new_label=f"head {options.head}",
     )

@@ -100,6 +100,7 @@ def _read_settings(config: pytest.Config) -> Settings:
         "bench_compare": "compare_to",
         "bench_storage": "storage_dir",
         "bench_fail_on": "fail_on",
+        "bench_compare_reference": "compare_reference",
         "bench_metrics": "metrics",
         "bench_counted_metrics": "counted_metrics",
         "bench_sandbox": "sandbox",

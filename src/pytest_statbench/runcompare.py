@@ -5,6 +5,13 @@ the old run, benchmark by benchmark (matched by id) and metric by metric. The st
 the verdict rule are those of a comparison inside one run. The rounds of two runs were measured at
 different times, so they are never paired: the interval is the unpaired bootstrap and the
 p-value Welch's t-test. Holm's correction runs over all comparisons of the two runs.
+
+Two processes on one machine can time the same code tens of percent apart, because the load of
+the machine and its clock change between them. With ``reference="baseline"`` (the default),
+time and CPU time are therefore compared relative to the benchmark's baseline: in each round,
+an implementation's time divided by the baseline's time in the same round. Such a ratio cancels
+what slows down every implementation of a round alike. The baseline's own change between the
+runs is reported but not counted, since it contains that drift.
 """
 
 from __future__ import annotations
@@ -31,8 +38,10 @@ from .analysis import (
     metric_catalogue,
     sampled_series,
     summarise,
+    unmeasured_reason,
 )
-from .metrics.registry import DETERMINISTIC, HIGHER
+from .comparisons import ComparisonSettings, compare_sampled, new_comparison
+from .metrics.registry import DETERMINISTIC, HIGHER, Metric
 from .report.format import format_memory, format_number, format_p_value, format_time
 from .results import (
     MAX_ERRORS_KEPT,
@@ -45,10 +54,11 @@ from .results import (
     RecordedMetric,
     run_to_dict,
 )
-from .settings import DEFAULT_ALPHA, DEFAULT_MARGIN, DEFAULT_RESAMPLES
+from .settings import DEFAULT_ALPHA, DEFAULT_MARGIN, DEFAULT_RESAMPLES, FAIL_ON, REFERENCES
 from .storage import benchmarks_from_run, environment_fingerprint, fingerprint_differences
 
-FAIL_ON = ("regression", "any-change", "never")
+# Metrics that drift of the machine moves for every implementation of a round alike.
+RELATIVE_METRICS = ("time", "cpu_time")
 
 # Random stream of the bootstrap of a run comparison; streams 0 and 1 are the round order and
 # the bootstrap inside a run (see analysis.benchmark_rng).
@@ -56,6 +66,7 @@ RUN_COMPARISON_STREAM = 2
 
 __all__ = [
     "FAIL_ON",
+    "REFERENCES",
     "BenchmarkChange",
     "Finding",
     "MetricChange",
@@ -78,6 +89,9 @@ class MetricChange:
     # The median of the per-round values for a sampled metric, the value for a deterministic one.
     old_value: float | None
     new_value: float | None
+    # The implementation that the values and the ratio are relative to, round by round, or None
+    # for values as measured.
+    relative_to: str | None = None
 
 
 @dataclass
@@ -91,6 +105,19 @@ class BenchmarkChange:
     counted_metrics: list[str] = field(default_factory=lambda: ["time"])
     new_implementations: list[str] = field(default_factory=list)
     missing_implementations: list[str] = field(default_factory=list)
+    # The baseline that times of the other implementations are relative to, if any.
+    reference: str | None = None
+    # Why times are compared as measured although relative comparisons were asked for.
+    absolute_reason: str | None = None
+
+    @property
+    def reference_changes(self) -> list[MetricChange]:
+        """Return the reference's own changes on the relative metrics, which are not counted."""
+        return [
+            change for change in self.changes
+            if change.implementation == self.reference
+            and change.comparison.metric in RELATIVE_METRICS
+        ]
 
 
 @dataclass
@@ -130,6 +157,7 @@ class RunComparison:
     new_label: str
     margin: float
     alpha: float
+    reference: str
     benchmarks: list[BenchmarkChange]
     environment_differences: list[str]
     summary: RunComparisonSummary
@@ -155,6 +183,7 @@ def compare_runs(
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
     fail_on: str = "regression",
+    reference: str = "baseline",
     old_label: str = "old",
     new_label: str = "new",
 ) -> RunComparison:
@@ -164,10 +193,18 @@ def compare_runs(
     alpha. Deterministic metrics have no p-value and need only the verdict. An improvement is
     the same with ``better``, which is the win rule of a single run. fail_on ``regression``
     fails on any regression, ``any-change`` on any regression or improvement, ``never`` only
-    reports. Raises ValueError for an unknown fail_on.
+    reports.
+
+    reference ``baseline`` compares time and CPU time of each implementation relative to the
+    benchmark's baseline in the same round, and reports the baseline's own change uncounted;
+    a benchmark without a baseline that both runs share is compared as measured. reference
+    ``none`` compares every implementation as measured. Raises ValueError for an unknown
+    fail_on or reference.
     """
     if fail_on not in FAIL_ON:
         raise ValueError(f"fail_on {fail_on!r} is not one of {', '.join(FAIL_ON)}")
+    if reference not in REFERENCES:
+        raise ValueError(f"reference {reference!r} is not one of {', '.join(REFERENCES)}")
     settings = AnalysisSettings(margin=margin, alpha=alpha, resamples=resamples, seed=seed)
     old_benchmarks = {b.id: b for b in benchmarks_from_run(old)}
     new_benchmarks = {b.id: b for b in benchmarks_from_run(new)}
@@ -183,7 +220,7 @@ def compare_runs(
             continue
         change, holder = _compare_benchmark(
             old_benchmark, new_benchmark, old_dicts[benchmark_id], new_dicts[benchmark_id],
-            settings,
+            settings, relative=reference == "baseline",
         )
         changes.append(change)
         holders.append(holder)
@@ -198,6 +235,7 @@ def compare_runs(
         new_label=new_label,
         margin=margin,
         alpha=alpha,
+        reference=reference,
         benchmarks=changes,
         environment_differences=fingerprint_differences(
             environment_fingerprint(old), environment_fingerprint(new)
@@ -212,6 +250,8 @@ def _compare_benchmark(
     old_dict: Mapping[str, Any],
     new_dict: Mapping[str, Any],
     settings: AnalysisSettings,
+    *,
+    relative: bool,
 ) -> tuple[BenchmarkChange, BenchmarkResult]:
     """Compare every implementation both runs share, on every metric either run reports."""
     counted = list(new.counted_metrics)
@@ -227,6 +267,11 @@ def _compare_benchmark(
         "old": _summary_only(old_dict),
         "new": _summary_only(new_dict),
     }
+    if relative:
+        change.reference, change.absolute_reason = _reference_of(
+            old, new, old_by_name, new_by_name
+        )
+    reference = change.reference
     rng = benchmark_rng(settings.seed, new.id, stream=RUN_COMPARISON_STREAM)
     for name, new_implementation in new_by_name.items():
         old_implementation = old_by_name.get(name)
@@ -243,10 +288,22 @@ def _compare_benchmark(
             metric = catalogue.get(metric_name)
             if metric is None:
                 continue
+            if reference is not None and name != reference and metric_name in RELATIVE_METRICS:
+                relative_change = _compare_relative(
+                    metric, name, reference, old, new, settings, rng
+                )
+                relative_change.comparison.counted = metric_name in counted
+                change.changes.append(relative_change)
+                holder.comparisons.append(relative_change.comparison)
+                continue
             comparison = compare_metric(
                 metric, shifted, old_implementation, rounds, {}, settings, rng
             )
-            comparison.counted = metric_name in counted
+            # The reference's own change between runs contains the drift that the relative
+            # comparisons cancel, so it is reported but never counted.
+            comparison.counted = metric_name in counted and not (
+                name == reference and metric_name in RELATIVE_METRICS
+            )
             if comparison.verdict == "insufficient-data":
                 comparison.reason = _insufficient_reason(
                     comparison.reason, metric_name, name, summary_only
@@ -261,6 +318,92 @@ def _compare_benchmark(
             ))
             holder.comparisons.append(comparison)
     return change, holder
+
+
+def _reference_of(
+    old: BenchmarkResult,
+    new: BenchmarkResult,
+    old_by_name: Mapping[str, ImplementationResult],
+    new_by_name: Mapping[str, ImplementationResult],
+) -> tuple[str | None, str | None]:
+    """Return the implementation that times are relative to, or None and the reason why none."""
+    if old.baseline != new.baseline:
+        return None, (
+            f"the baseline changed from {old.baseline!r} to {new.baseline!r}, so times are "
+            f"compared as measured"
+        )
+    if new.baseline not in new_by_name or new.baseline not in old_by_name:
+        return None, (
+            f"the baseline {new.baseline!r} is not in both runs, so times are compared as "
+            f"measured"
+        )
+    others = [name for name in new_by_name if name != new.baseline and name in old_by_name]
+    if not others:
+        # One implementation, as in runs imported from other tools: nothing to be relative.
+        return None, None
+    return new.baseline, None
+
+
+def _compare_relative(
+    metric: Metric,
+    name: str,
+    reference: str,
+    old: BenchmarkResult,
+    new: BenchmarkResult,
+    settings: AnalysisSettings,
+    rng: np.random.Generator,
+) -> MetricChange:
+    """Compare one implementation's per-round ratio to the reference, new run against old.
+
+    In each round the implementation's value is divided by the reference's value in the same
+    round. The old run's ratios are the baseline sample and the new run's the candidate
+    sample, unpaired, so the comparison's ratio is the ratio of the two geometric mean ratios.
+    """
+    comparison_settings = ComparisonSettings(
+        margin=settings.margin,
+        confidence_level=settings.confidence_level,
+        resamples=settings.resamples,
+    )
+    comparison = new_comparison(metric, name, name, comparison_settings)
+    comparison.unit = "ratio"
+    change = MetricChange(name, comparison, None, None, relative_to=reference)
+    ratios = {}
+    for side, benchmark in (("old", old), ("new", new)):
+        implementation = benchmark.implementation(name)
+        reference_implementation = benchmark.implementation(reference)
+        reason = unmeasured_reason(implementation, "implementation") or unmeasured_reason(
+            reference_implementation, "reference"
+        )
+        if reason is not None:
+            comparison.reason = f"in the {side} run, {reason}"
+            return change
+        values = sampled_series(metric.name, implementation, benchmark.rounds, {})
+        reference_values = sampled_series(
+            metric.name, reference_implementation, benchmark.rounds, {}
+        )
+        if values is None or reference_values is None:
+            comparison.reason = f"in the {side} run, {metric.name} was not measured"
+            return change
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratios[side] = values / reference_values
+    old_ratios, new_ratios = ratios["old"], ratios["new"]
+    change.old_value = _median(old_ratios)
+    change.new_value = _median(new_ratios)
+    # No round has values of both runs, so compare_sampled takes the unpaired interval and
+    # Welch's test.
+    candidate = np.concatenate([np.full(old_ratios.size, np.nan), new_ratios])
+    baseline = np.concatenate([old_ratios, np.full(new_ratios.size, np.nan)])
+    compare_sampled(metric, comparison, candidate, baseline, comparison_settings, rng)
+    if comparison.verdict == "insufficient-data" and comparison.reason.startswith(metric.name):
+        comparison.reason = (
+            f"the ratio to {reference!r} in the same round {comparison.reason[len(metric.name):]}"
+        )
+    return change
+
+
+def _median(values: np.ndarray) -> float | None:
+    present = values[~np.isnan(values)]
+    return float(np.median(present)) if present.size else None
 
 
 def _metric_names(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
@@ -333,8 +476,7 @@ def _typical_value(
     series = sampled_series(metric, implementation, rounds, {})
     if series is None:
         return None
-    values = series[~np.isnan(series)]
-    return float(np.median(values)) if values.size else None
+    return _median(series)
 
 
 def _summarise(changes: list[BenchmarkChange], alpha: float, fail_on: str) -> RunComparisonSummary:
@@ -583,7 +725,8 @@ def render_lines(comparison: RunComparison) -> list[str]:
     level = f"{(1 - comparison.alpha) * 100:.4g}%"
     heading = (
         f"statbench compare: {comparison.new_label} against {comparison.old_label} "
-        f"(margin {comparison.margin * 100:.4g}%, alpha {comparison.alpha:g}, unpaired)"
+        f"(margin {comparison.margin * 100:.4g}%, alpha {comparison.alpha:g}, unpaired"
+        f"{'; times relative to each baseline' if comparison.reference == 'baseline' else ''})"
     )
     lines = [heading]
     if comparison.environment_differences:
@@ -636,10 +779,11 @@ def _benchmark_lines(benchmark: BenchmarkChange, level: str) -> list[str]:
     rows = [["implementation", "metric", "old", "new", f"ratio [{level} CI]", "verdict",
              "p (Holm)"]]
     reasons = []
+    reference_changes = benchmark.reference_changes
     for change in shown:
         comparison = change.comparison
         rows.append([
-            change.implementation,
+            change.implementation + (" (reference)" if change in reference_changes else ""),
             comparison.metric,
             _value(change.old_value, comparison.unit),
             _value(change.new_value, comparison.unit),
@@ -651,6 +795,7 @@ def _benchmark_lines(benchmark: BenchmarkChange, level: str) -> list[str]:
             reasons.append(f"    {change.implementation} {comparison.metric}: {comparison.reason}")
     lines = _table(rows) if len(rows) > 1 else []
     lines.extend(reasons)
+    lines.extend(f"  {line}" for line in reference_lines(benchmark))
     if hidden:
         lines.append(f"  equivalent elsewhere: {', '.join(hidden)}")
     if benchmark.new_implementations:
@@ -659,6 +804,29 @@ def _benchmark_lines(benchmark: BenchmarkChange, level: str) -> list[str]:
         lines.append(
             f"  missing implementations: {', '.join(benchmark.missing_implementations)}"
         )
+    return lines
+
+
+def reference_lines(benchmark: BenchmarkChange) -> list[str]:
+    """Explain what the times of a benchmark are relative to, and flag a moved reference."""
+    if benchmark.absolute_reason is not None:
+        return [f"times are not relative: {benchmark.absolute_reason}"]
+    reference = benchmark.reference
+    if reference is None:
+        return []
+    lines = [(
+        f"time and cpu_time are relative to {reference!r} in the same round (1.000x = as "
+        f"fast as {reference!r}); the change of {reference!r} itself is not counted"
+    )]
+    for change in benchmark.reference_changes:
+        comparison = change.comparison
+        if comparison.verdict in ("better", "worse") and comparison.ratio is not None:
+            lines.append(
+                f"{reference!r} {comparison.metric} moved by ratio {comparison.ratio:.3f} "
+                f"between the runs. Relative times cancel a move of the machine; if the change "
+                f"touched {reference!r} itself, compare times as measured with --reference "
+                f"none (pytest: --bench-compare-reference=none)."
+            )
     return lines
 
 
@@ -684,6 +852,8 @@ def _value(value: float | None, unit: str) -> str:
         return format_time(value)
     if unit == "B":
         return format_memory(value)
+    if unit == "ratio":
+        return f"{value:.3f}x"
     return format_number(value)
 
 
@@ -718,6 +888,13 @@ def render_markdown(comparison: RunComparison) -> str:
     if comparison.environment_differences:
         warning = environment_warning(comparison.environment_differences)
         lines += ["", f"> **Warning:** {_escape(warning.removeprefix('warning: '))}"]
+    if comparison.reference == "baseline":
+        lines += [
+            "",
+            ("Time and CPU time are relative to each benchmark's baseline in the same round "
+            "(1.000x = as fast as the baseline). The baselines' own changes are listed as "
+            "(reference) and not counted."),
+        ]
 
     notable = [
         (benchmark, change)
@@ -734,8 +911,9 @@ def render_markdown(comparison: RunComparison) -> str:
         ]
         for benchmark, change in notable:
             row = change.comparison
+            role = " (reference)" if change in benchmark.reference_changes else ""
             lines.append(
-                f"| {_code(benchmark.id)} | {_code(change.implementation)} | "
+                f"| {_code(benchmark.id)} | {_code(change.implementation)}{role} | "
                 f"{_code(row.metric)} | {_value(change.old_value, row.unit)} | "
                 f"{_value(change.new_value, row.unit)} | {_ratio_and_interval(row)} | "
                 f"{row.verdict} |"

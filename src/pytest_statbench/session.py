@@ -737,6 +737,7 @@ class BenchSession:
                     resamples=settings.bootstrap_resamples,
                     seed=settings.seed,
                     fail_on=settings.fail_on,
+                    reference=settings.compare_reference,
                     old_label=settings.compare_to,
                     new_label="this run",
                 )

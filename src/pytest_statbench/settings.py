@@ -49,6 +49,7 @@ class Settings:
     compare_to: str | None = None
     storage_dir: str = ".statbench"
     fail_on: str = "regression"
+    compare_reference: str = "baseline"
     csv_path: str | None = None
     samples_csv_path: str | None = None
     markdown_path: str | None = None
@@ -74,7 +75,7 @@ class Settings:
         for key in (
             "enabled", "seed", "seed_given", "json_path", "html_path", "csv_path",
             "samples_csv_path", "markdown_path", "e2b", "e2b_options", "save_name",
-            "compare_to", "storage_dir",
+            "compare_to", "storage_dir", "compare_reference",
         ):
             del record[key]
         for key in ("metrics", "counted_metrics"):
@@ -215,11 +216,25 @@ def parse_bytes(text: str) -> int:
 
 FAIL_ON = ("regression", "any-change", "never")
 
+# How two runs compare time and CPU time: relative to each benchmark's baseline in the same
+# round, or as measured.
+REFERENCES = ("baseline", "none")
+
 
 def parse_fail_on(text: str) -> str:
     value = str(text).strip().lower()
     if value not in FAIL_ON:
         raise ValueError(f"{text!r} is not a gate; use one of {', '.join(FAIL_ON)}")
+    return value
+
+
+def parse_reference(text: str) -> str:
+    value = str(text).strip().lower()
+    if value not in REFERENCES:
+        raise ValueError(
+            f"{text!r} is not a reference of run comparisons; use baseline (times relative to "
+            f"each benchmark's baseline) or none (times as measured)"
+        )
     return value
 
 
@@ -337,6 +352,10 @@ OPTIONS: list[tuple[str, str, Parser | None, str]] = [
     ("bench-fail-on", "bench_fail_on", parse_fail_on,
      ("what fails the session in --bench-compare: regression, any-change or never "
      "(default regression)")),
+    ("bench-compare-reference", "bench_compare_reference", parse_reference,
+     ("how --bench-compare compares time and CPU time: relative to each benchmark's "
+     "baseline in the same round, which cancels a change of the machine's speed between the "
+     "runs (baseline), or as measured (none) (default baseline)")),
     ("bench-json", "bench_json", None, "write the results as JSON to this path"),
     ("bench-html", "bench_html", None, "write an HTML report to this path"),
     ("bench-html-theme", "bench_html_theme", parse_theme,
