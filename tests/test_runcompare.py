@@ -236,8 +236,8 @@ def test_relative_lines_name_the_reference_and_its_move() -> None:
     function_row = next(line for line in lines if line.strip().startswith("function"))
     assert function_row.split()[:4] == ["function", "time", "1.001x", "1.001x"]
     assert function_row.split()[-2:] == ["equivalent", "0.520"]
-    assert ("  time and cpu_time are relative to 'reference' in the same round (1.000x = as "
-            "fast as 'reference'); the change of 'reference' itself is not counted") in lines
+    assert ("  time is relative to 'reference' in the same round (1.000x = as fast as "
+            "'reference'); the change of 'reference' itself is not counted") in lines
     moved = next(line for line in lines if line.startswith("  'reference' time moved by ratio"))
     assert moved.endswith(
         "between the runs. Relative times cancel a move of the machine; if the change touched "
@@ -245,6 +245,15 @@ def test_relative_lines_name_the_reference_and_its_move() -> None:
         "(pytest: --bench-compare-reference=none)."
     )
     assert lines[-1] == "gate --fail-on regression: passed: no regression"
+
+
+def test_equivalent_reference_row_is_still_shown() -> None:
+    lines = render_lines(compare_runs(simple_run(1e-3, 1), simple_run(1e-3, 2)))
+
+    rows = [line.split() for line in lines if line.startswith("  reference")]
+    assert [row[:3] for row in rows] == [["reference", "(reference)", "time"]]
+    assert rows[0][-2] == "equivalent"
+    assert not any(line.startswith("  equivalent elsewhere") for line in lines)
 
 
 def test_changed_baseline_compares_times_as_measured() -> None:

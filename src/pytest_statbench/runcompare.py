@@ -769,9 +769,12 @@ def environment_warning(differences: list[str]) -> str:
 
 
 def _benchmark_lines(benchmark: BenchmarkChange, level: str) -> list[str]:
+    reference_changes = benchmark.reference_changes
+    # The reference's own change is always shown: it is the drift that relative times cancel.
     shown = [
         change for change in benchmark.changes
         if change.comparison.counted or change.comparison.verdict != "equivalent"
+        or change in reference_changes
     ]
     hidden = sorted({
         change.comparison.metric for change in benchmark.changes if change not in shown
@@ -779,7 +782,6 @@ def _benchmark_lines(benchmark: BenchmarkChange, level: str) -> list[str]:
     rows = [["implementation", "metric", "old", "new", f"ratio [{level} CI]", "verdict",
              "p (Holm)"]]
     reasons = []
-    reference_changes = benchmark.reference_changes
     for change in shown:
         comparison = change.comparison
         rows.append([
@@ -814,9 +816,16 @@ def reference_lines(benchmark: BenchmarkChange) -> list[str]:
     reference = benchmark.reference
     if reference is None:
         return []
+    metrics = [
+        metric for metric in RELATIVE_METRICS
+        if any(c.relative_to and c.comparison.metric == metric for c in benchmark.changes)
+    ]
+    if not metrics:
+        return []
+    verb = "is" if len(metrics) == 1 else "are"
     lines = [(
-        f"time and cpu_time are relative to {reference!r} in the same round (1.000x = as "
-        f"fast as {reference!r}); the change of {reference!r} itself is not counted"
+        f"{' and '.join(metrics)} {verb} relative to {reference!r} in the same round (1.000x = "
+        f"as fast as {reference!r}); the change of {reference!r} itself is not counted"
     )]
     for change in benchmark.reference_changes:
         comparison = change.comparison
