@@ -97,16 +97,45 @@ def test_invalid_compare_reference_rejected(pytester: pytest.Pytester) -> None:
     assert "Traceback" not in output_of(result)
 
 
-def test_compare_missing_name(pytester: pytest.Pytester) -> None:
+def test_first_run_without_stored_runs_passes(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_inner_compare=MODULE.format(work=2000))
+
+    result = run_bench(pytester, "--bench-compare=main", "--bench-save=main")
+
+    assert result.ret == pytest.ExitCode.OK, output_of(result)
+    result.stdout.fnmatch_lines([
+        ("statbench: --bench-compare main: no run is stored in .statbench/ yet, so this first "
+        "run was compared with nothing and passes. Add --bench-save main to store it as the "
+        "baseline."),
+    ])
+    assert (pytester.path / ".statbench" / "main.json").exists()
+    assert "statbench compare:" not in result.stdout.str()
+
+
+def test_compare_missing_name_beside_others(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_inner_compare=MODULE.format(work=2000))
+    run_bench(pytester, "--bench-save=other")
 
     result = run_bench(pytester, "--bench-compare=main")
 
     assert result.ret == pytest.ExitCode.TESTS_FAILED, output_of(result)
     result.stdout.fnmatch_lines([
-        "statbench: --bench-compare main: no stored run named 'main' in .statbench/*"
+        ("statbench: --bench-compare main: no stored run named 'main' in .statbench/. Stored "
+        "runs: other. Pass one of these names or the path of a results file."),
     ])
     assert "Traceback" not in output_of(result)
+
+
+def test_compare_missing_path(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_inner_compare=MODULE.format(work=2000))
+
+    result = run_bench(pytester, "--bench-compare=runs/main.json")
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, output_of(result)
+    result.stdout.fnmatch_lines([
+        ("statbench: --bench-compare runs/main.json: results file runs/main.json does not "
+        "exist. Pass the path of a file written by --bench-json or the name of a stored run."),
+    ])
 
 
 def test_compare_truncated_file(pytester: pytest.Pytester) -> None:

@@ -76,6 +76,8 @@ class BenchSession:
         # True while a benchmark's implementations are running, to reject nested comparisons.
         self.measuring = False
         self.write_errors: list[str] = []
+        # Messages about --bench-compare that do not fail the session.
+        self.compare_notes: list[str] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runners: list[Runner] = []
 
@@ -255,6 +257,8 @@ class BenchSession:
             terminalreporter.write_line("")
             for line in render_lines(self.run_comparison):
                 terminalreporter.write_line(line)
+        for message in self.compare_notes:
+            terminalreporter.write_line(f"statbench: {message}", yellow=True)
         for line in self.github_lines:
             terminalreporter.write_line(line)
         for path in self.written:
@@ -710,6 +714,7 @@ class BenchSession:
         """
         from .schema import RunFileError
         from .storage import (
+            NoStoredRunsError,
             StorageError,
             load_run_file,
             resolve_baseline,
@@ -724,6 +729,15 @@ class BenchSession:
         if settings.compare_to:
             try:
                 baseline = load_run_file(resolve_baseline(settings.compare_to, settings.storage_dir))
+            except NoStoredRunsError:
+                # A first run: the gate passes. A name missing beside other stored runs may be a
+                # typo, so that case stays an error.
+                storage = f"{os.fspath(settings.storage_dir).rstrip('/')}/"
+                self.compare_notes.append(
+                    f"--bench-compare {settings.compare_to}: no run is stored in {storage} "
+                    f"yet, so this first run was compared with nothing and passes. Add "
+                    f"--bench-save {settings.compare_to} to store it as the baseline."
+                )
             except (StorageError, RunFileError) as error:
                 self.write_errors.append(f"--bench-compare {settings.compare_to}: {error}")
             else:

@@ -49,6 +49,7 @@ GIT_TIMEOUT = 10.0
 
 __all__ = [
     "DEFAULT_STORAGE_DIR",
+    "NoStoredRunsError",
     "RunFileError",
     "StorageError",
     "benchmarks_from_run",
@@ -67,6 +68,10 @@ __all__ = [
 
 class StorageError(ValueError):
     """A run name that is invalid, or a stored run or baseline that cannot be found."""
+
+
+class NoStoredRunsError(StorageError):
+    """A stored run was looked up by name in a storage folder that holds no runs yet."""
 
 
 # Saving and finding stored runs.
@@ -131,7 +136,8 @@ def resolve_baseline(name_or_path: str, storage_dir: str | os.PathLike[str]) -> 
 
     A stored run of that name wins over a file of the same name in the working directory.
     Anything with a path separator or ending in ``.json`` or ``.json.gz`` is taken as a path.
-    Raises StorageError naming the stored runs when neither exists.
+    Raises StorageError naming the stored runs when neither exists, and its subclass
+    NoStoredRunsError when a name is looked up in a storage folder that holds no runs.
     """
     text = str(name_or_path)
     if not text.strip():
@@ -162,6 +168,8 @@ def resolve_baseline(name_or_path: str, storage_dir: str | os.PathLike[str]) -> 
             f"results file {text} does not exist. Pass the path of a file written by "
             f"--bench-json or the name of a stored run."
         )
+    if not stored_runs(storage_dir):
+        raise NoStoredRunsError(_missing_name_message(text, storage_dir))
     raise StorageError(_missing_name_message(text, storage_dir))
 
 
