@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import statistics
 import subprocess
 import sys
@@ -77,6 +78,10 @@ INNER_PYTEST_ARGUMENTS = [
 # Exit statuses of statbench ab: 0 when the gate passed, 1 when it failed. Any other status
 # means the A/B run itself failed.
 AB_EXIT_STATUSES = (0, 1)
+
+# Seconds an interrupted statbench ab may take to stop its pytest run and remove its worktrees
+# before it is killed, which leaves the worktrees in the temporary folder.
+CLEANUP_SECONDS = 30.0
 
 # statbench ab prints this in its heading only when it compares times relative to the
 # baseline, which the code before relative comparisons did not do.
@@ -290,29 +295,36 @@ def run_ab(
     ]
     environment = dict(os.environ)
     environment[IMPORT_LOG_VARIABLE] = str(import_log)
+    process = subprocess.Popen(
+        command,
+        cwd=repository,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        completed = subprocess.run(
-            command,
-            cwd=repository,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=arguments.timeout,
-            check=False,
-        )
+        stdout, stderr = process.communicate(timeout=arguments.timeout)
     except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGINT)
+        _wait_for_cleanup(process)
         raise StudyError(
             f"seed {seed}: statbench ab timed out after {arguments.timeout:g} s; raise "
             f"--timeout or run it by hand in a fixture repository: {shlex.join(command)}"
         ) from None
+    except KeyboardInterrupt:
+        # Ctrl-C in a terminal also sends SIGINT to statbench ab, which then removes its
+        # worktrees, so it gets time for that before it is killed.
+        _wait_for_cleanup(process)
+        raise
 
-    output = completed.stdout + completed.stderr
-    if completed.returncode not in AB_EXIT_STATUSES:
+    output = stdout + stderr
+    if process.returncode not in AB_EXIT_STATUSES:
         raise StudyError(
-            f"seed {seed}: statbench ab exited with status {completed.returncode}\n"
+            f"seed {seed}: statbench ab exited with status {process.returncode}\n"
             f"{_tail(output)}"
         )
-    if RELATIVE_HEADING not in completed.stdout:
+    if RELATIVE_HEADING not in stdout:
         raise StudyError(
             f"seed {seed}: the output of statbench ab lacks {RELATIVE_HEADING!r}, so the "
             f"imported pytest_statbench ({Path(pytest_statbench.__file__).parent}) predates "
@@ -324,7 +336,16 @@ def run_ab(
         head = load_run_file(output_dir / "head.json")
     except ValueError as error:
         raise StudyError(f"seed {seed}: {error}\n{_tail(output)}") from None
-    return base, head, completed.returncode
+    return base, head, process.returncode
+
+
+def _wait_for_cleanup(process: subprocess.Popen[str]) -> None:
+    """Wait for an interrupted statbench ab to remove its worktrees, and kill it after that."""
+    try:
+        process.communicate(timeout=CLEANUP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
 
 
 def _tail(output: str, lines: int = 40) -> str:

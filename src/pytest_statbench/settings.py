@@ -216,8 +216,8 @@ def parse_bytes(text: str) -> int:
 
 FAIL_ON = ("regression", "any-change", "never")
 
-# How two runs compare time and CPU time: relative to each benchmark's baseline in the same
-# round, or as measured.
+# References of run comparisons: time and CPU time relative to each benchmark's baseline in
+# the same round, or as measured.
 REFERENCES = ("baseline", "none")
 
 

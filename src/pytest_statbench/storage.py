@@ -71,7 +71,7 @@ class StorageError(ValueError):
 
 
 class NoStoredRunsError(StorageError):
-    """A stored run was looked up by name in a storage folder that holds no runs yet."""
+    """A stored run was looked up by name in a storage folder that contains no runs yet."""
 
 
 # Saving and finding stored runs.
@@ -137,7 +137,7 @@ def resolve_baseline(name_or_path: str, storage_dir: str | os.PathLike[str]) -> 
     A stored run of that name wins over a file of the same name in the working directory.
     Anything with a path separator or ending in ``.json`` or ``.json.gz`` is taken as a path.
     Raises StorageError naming the stored runs when neither exists, and its subclass
-    NoStoredRunsError when a name is looked up in a storage folder that holds no runs.
+    NoStoredRunsError when a name is looked up in a storage folder that contains no runs.
     """
     text = str(name_or_path)
     if not text.strip():
