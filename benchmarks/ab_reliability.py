@@ -2,7 +2,7 @@
 
 Builds two git repositories in a temporary folder. In each, ``example_benchmarks/test_loop.py``
 compares ``function`` from ``loop.py`` with an identical ``reference`` loop, which is the
-baseline; both run a pure-Python loop of 3200 iterations. The head commit gives ``function``
+baseline. Both run a pure-Python loop of 3200 iterations. The head commit gives ``function``
 3840 iterations (the case "20% slower") or leaves it at 3200 (the case "unchanged"). For each
 repetition and case the study runs
 
@@ -47,13 +47,14 @@ from typing import Any
 
 import pytest_statbench
 from pytest_statbench.runcompare import MetricChange, RunComparison, compare_runs
+from pytest_statbench.settings import DEFAULT_ALPHA, DEFAULT_MARGIN
 from pytest_statbench.storage import load_run_file
 
 VERDICTS = ("better", "worse", "equivalent", "inconclusive", "insufficient-data")
 REFERENCE_MODES = ("baseline", "none")
 
-# Iterations of the loop of ``reference`` and of ``function`` at the base commit; about
-# 120-200 µs of pure Python.
+# Iterations of the loop of ``reference`` and of ``function`` at the base commit. One call
+# takes about 120 µs on CPython 3.11 on an AMD EPYC, as measured by this study.
 LOOP_ITERATIONS = 3200
 
 # Head iterations of ``function`` per case: 1.2 times the base for a 20% slowdown.
@@ -80,11 +81,11 @@ INNER_PYTEST_ARGUMENTS = [
 AB_EXIT_STATUSES = (0, 1)
 
 # Seconds an interrupted statbench ab may take to stop its pytest run and remove its worktrees
-# before it is killed, which leaves the worktrees in the temporary folder.
+# before it is killed. A killed statbench ab leaves its worktrees in the temporary folder.
 CLEANUP_SECONDS = 30.0
 
 # statbench ab prints this in its heading only when it compares times relative to the
-# baseline, which the code before relative comparisons did not do.
+# baseline. Versions of pytest-statbench without relative comparisons never print it.
 RELATIVE_HEADING = "times relative to each baseline"
 
 # Environment variable that the fixture's conftest.py reads: the file where each inner pytest
@@ -147,7 +148,7 @@ class Outcome:
     verdict: str
     gate_passed: bool
     ratio: float | None
-    # Ratio head / base of the reference's time as measured; set for reference "none" only.
+    # Ratio head / base of the reference's time as measured. Only reference "none" sets it.
     reference_ratio: float | None = None
 
 
@@ -205,7 +206,7 @@ def parse_arguments(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         "--seed",
         type=int,
         default=1,
-        help="seed of the first repetition; repetition i uses SEED + i (default 1)",
+        help="seed of the first repetition, and repetition i uses SEED + i (default 1)",
     )
     parser.add_argument(
         "--timeout",
@@ -223,13 +224,13 @@ def parse_arguments(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     )
     arguments = parser.parse_args(own)
     if arguments.repeats < 1:
-        parser.error(f"--repeats {arguments.repeats} is invalid; give at least 1")
+        parser.error(f"--repeats {arguments.repeats} is invalid. Give at least 1")
     if arguments.runs < 1:
-        parser.error(f"--runs {arguments.runs} is invalid; give at least 1")
+        parser.error(f"--runs {arguments.runs} is invalid. Give at least 1")
     if arguments.seed < 0:
-        parser.error(f"--seed {arguments.seed} is invalid; give 0 or more")
+        parser.error(f"--seed {arguments.seed} is invalid. Give 0 or more")
     if arguments.timeout <= 0:
-        parser.error(f"--timeout {arguments.timeout:g} is invalid; give a positive number")
+        parser.error(f"--timeout {arguments.timeout:g} is invalid. Give a positive number")
     return arguments, pytest_arguments
 
 
@@ -309,7 +310,7 @@ def run_ab(
         process.send_signal(signal.SIGINT)
         _wait_for_cleanup(process)
         raise StudyError(
-            f"seed {seed}: statbench ab timed out after {arguments.timeout:g} s; raise "
+            f"seed {seed}: statbench ab timed out after {arguments.timeout:g} s. Raise "
             f"--timeout or run it by hand in a fixture repository: {shlex.join(command)}"
         ) from None
     except KeyboardInterrupt:
@@ -328,7 +329,7 @@ def run_ab(
         raise StudyError(
             f"seed {seed}: the output of statbench ab lacks {RELATIVE_HEADING!r}, so the "
             f"imported pytest_statbench ({Path(pytest_statbench.__file__).parent}) predates "
-            f"relative comparisons; put the src folder of the code to measure on PYTHONPATH\n"
+            f"relative comparisons. Put the src folder of the code to measure on PYTHONPATH\n"
             f"{_tail(output)}"
         )
     try:
@@ -356,14 +357,14 @@ def check_imports(import_log: Path, expected: Path) -> None:
     """Raise StudyError unless every inner pytest run imported pytest_statbench from expected."""
     if not import_log.exists():
         raise StudyError(
-            f"no inner pytest run wrote {import_log}; the fixture's conftest.py did not run"
+            f"no inner pytest run wrote {import_log}, so the fixture's conftest.py did not run"
         )
     folders = set(import_log.read_text(encoding="utf-8").split())
     others = sorted(folder for folder in folders if Path(folder) != expected)
     if others:
         raise StudyError(
             f"inner pytest runs imported pytest_statbench from {', '.join(others)} instead of "
-            f"{expected}; put the src folder of the code to measure first on PYTHONPATH"
+            f"{expected}. Put the src folder of the code to measure first on PYTHONPATH"
         )
 
 
@@ -477,7 +478,7 @@ def describe_study(
         f"{arguments.repeats} repetitions per case with seeds {arguments.seed} to {last_seed}, "
         f"{arguments.runs} pytest runs per revision, {settings['rounds']} rounds per run, "
         f"samples of at least {settings['min_sample_time'] * 1e6:.0f} µs, a "
-        f"{settings['margin']:.0%} margin and alpha {settings['alpha']:g}; "
+        f"{DEFAULT_MARGIN:.0%} margin and alpha {DEFAULT_ALPHA:g} in the comparisons, with "
         f"{'one busy-loop process running' if arguments.load else 'no added load'}. "
         f"pytest-statbench {environment['pytest_statbench']} from "
         f"{Path(pytest_statbench.__file__).parent}, {environment['implementation']} "

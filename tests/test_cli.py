@@ -138,7 +138,8 @@ def test_compare_regression_exits_1(tmp_path: Path, capsys: pytest.CaptureFixtur
     output = capsys.readouterr().out
     assert status == 1
     assert "gate --fail-on regression: failed: 1 regression" in output
-    assert "regressions: 1 (test_x.py::test_loop function time ratio" in output
+    assert "regressions: 1 (test_x.py::test_loop function time relative to 'reference' ratio " \
+        in output
 
 
 def test_compare_unchanged_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -377,7 +378,8 @@ def test_ab_catches_slower_head(
     assert function_row.split()[-2] == "worse", output
     regressions = next(line for line in output.splitlines() if line.startswith("regressions:"))
     assert regressions.startswith(
-        "regressions: 1 (example_benchmarks/test_loop.py::test_loop function time ratio 1."
+        "regressions: 1 (example_benchmarks/test_loop.py::test_loop function time relative to "
+        "'reference' ratio 1."
     ), output
     assert "gate --fail-on regression: failed: " in output
     assert worktrees(repository) == [f"worktree {repository}"]

@@ -87,7 +87,7 @@ def test_comparison_report_of_regression() -> None:
     )
     assert report.annotations[1].startswith(
         "::warning file=test_x.py,title=statbench regression::test_x.py::test_loop: function "
-        "time is worse in branch than in main: ratio "
+        "time relative to 'reference' is worse in branch than in main: ratio "
     )
     assert report.annotations[1].endswith(", beyond the 5%25 margin")
     assert report.markdown.startswith("### statbench: `branch` against `main`")

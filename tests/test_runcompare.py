@@ -21,6 +21,7 @@ from pytest_statbench.results import BenchmarkResult, ImplementationResult, run_
 from pytest_statbench.runcompare import (
     compare_runs,
     evaluate_gate,
+    format_ratio,
     merge_runs,
     render_lines,
     render_markdown,
@@ -161,7 +162,7 @@ def test_old_and_new_values_are_medians() -> None:
     assert change.new_value == pytest.approx(3e-3, rel=0.05)
 
 
-def test_relative_values_are_median_ratios_to_the_reference() -> None:
+def test_relative_values_are_geometric_mean_ratios() -> None:
     comparison = compare_runs(simple_run(1e-3, 1), simple_run(3e-3, 2))
 
     change = changes_by_implementation(comparison)["function"]
@@ -169,6 +170,8 @@ def test_relative_values_are_median_ratios_to_the_reference() -> None:
     assert change.comparison.unit == "ratio"
     assert change.old_value == pytest.approx(1.0, rel=0.05)
     assert change.new_value == pytest.approx(3.0, rel=0.05)
+    # The columns agree with the ratio: both are geometric means of the per-round ratios.
+    assert change.new_value / change.old_value == pytest.approx(change.comparison.ratio)
 
 
 def test_relative_times_cancel_a_slower_machine() -> None:
@@ -234,7 +237,7 @@ def test_relative_lines_name_the_reference_and_its_move() -> None:
     reference_row = next(line for line in lines if line.strip().startswith("reference"))
     assert reference_row.split()[:3] == ["reference", "(reference)", "time"]
     function_row = next(line for line in lines if line.strip().startswith("function"))
-    assert function_row.split()[:4] == ["function", "time", "1.001x", "1.001x"]
+    assert function_row.split()[:4] == ["function", "time", "0.998x", "1.003x"]
     assert function_row.split()[-2:] == ["equivalent", "0.520"]
     assert ("  time is relative to 'reference' in the same round (1.000x = as fast as "
             "'reference'); the change of 'reference' itself is not counted") in lines
@@ -283,19 +286,39 @@ def test_single_implementation_is_compared_as_measured() -> None:
     assert not any("relative" in line for line in render_lines(comparison)[1:])
 
 
-def test_relative_comparison_without_reference_samples() -> None:
+def test_unmeasured_reference_falls_back_to_measured_times() -> None:
+    # Without samples of the reference, relative times would leave the gate nothing to check.
     old = make_run({"b": {"reference": lognormal_times(1e-3, 1, 1),
                           "function": lognormal_times(1e-3, 20, 2)}})
     new = make_run({"b": {"reference": lognormal_times(1e-3, 20, 3),
-                          "function": lognormal_times(1e-3, 20, 4)}})
+                          "function": lognormal_times(3e-3, 20, 4)}})
 
-    function = changes_by_implementation(compare_runs(old, new))["function"].comparison
+    comparison = compare_runs(old, new)
 
-    assert function.verdict == "insufficient-data"
-    assert function.reason == (
-        "in the old run, reference 'reference' has 1 successful sample(s), at least 2 are "
-        "needed"
-    )
+    benchmark = comparison.benchmarks[0]
+    assert benchmark.reference is None
+    function = changes_by_implementation(comparison)["function"]
+    assert function.relative_to is None
+    assert function.comparison.verdict == "worse"
+    assert [f.change.implementation for f in comparison.summary.regressions] == ["function"]
+    lines = render_lines(comparison)
+    assert ("  times are not relative: in the old run, baseline 'reference' has 1 successful "
+            "sample(s), at least 2 are needed, so times are compared as measured") in lines
+    assert "times relative to each baseline" not in lines[0]
+
+
+def test_reference_alone_in_both_runs_is_not_relative() -> None:
+    old = make_run({"b": {"reference": lognormal_times(1e-3, 20, 1),
+                          "function": lognormal_times(1e-3, 20, 2)}})
+    new = make_run({"b": {"reference": lognormal_times(1e-3, 20, 3),
+                          "renamed": lognormal_times(1e-3, 20, 4)}})
+
+    comparison = compare_runs(old, new)
+
+    reference = changes_by_implementation(comparison)["reference"].comparison
+    assert reference.counted is True
+    assert ("  times are not relative: no implementation other than the baseline 'reference' "
+            "is in both runs, so times are compared as measured") in render_lines(comparison)
 
 
 def test_relative_markdown_marks_the_reference() -> None:
@@ -305,6 +328,36 @@ def test_relative_markdown_marks_the_reference() -> None:
 
     assert "Time and CPU time are relative to each benchmark's baseline" in markdown
     assert "| `test_x.py::test_loop` | `reference` (reference) | `time` |" in markdown
+
+
+def test_markdown_of_measured_times_claims_nothing_relative() -> None:
+    old = make_run({"b": {"x": lognormal_times(1e-3, 20, 1)}})
+    new = make_run({"b": {"x": lognormal_times(3e-3, 20, 2)}})
+
+    markdown = render_markdown(compare_runs(old, new))
+
+    assert "relative" not in markdown
+
+
+def test_markdown_lists_fallbacks_and_implementations() -> None:
+    old = make_run({"b": {"reference": lognormal_times(1e-3, 20, 1),
+                          "function": lognormal_times(1e-3, 20, 2)}})
+    new = make_run({"b": {"function": lognormal_times(1e-3, 20, 3),
+                          "reference": lognormal_times(1e-3, 20, 4),
+                          "added": lognormal_times(1e-3, 20, 5)}})
+
+    markdown = render_markdown(compare_runs(old, new)).splitlines()
+
+    assert ("- `b`: times are not relative: the baseline changed from 'reference' to "
+            "'function', so times are compared as measured") in markdown
+    assert "- `b`: new implementation 'added'" in markdown
+
+
+def test_huge_ratios_use_significant_digits() -> None:
+    assert format_ratio(1.23456) == "1.235"
+    assert format_ratio(6.6e300) == "6.6e+300"
+    assert format_ratio(2.5e-7) == "2.5e-07"
+    assert format_ratio(0.0) == "0.000"
 
 
 def test_unknown_reference_is_rejected() -> None:

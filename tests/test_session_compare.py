@@ -68,7 +68,8 @@ def test_compare_catches_twenty_percent_slowdown(pytester: pytest.Pytester) -> N
     )
     assert function_row[-2] == "worse", output_of(result)
     result.stdout.fnmatch_lines([
-        "regressions: 1 (test_inner_compare.py::test_x function time ratio 1.*)",
+        ("regressions: 1 (test_inner_compare.py::test_x function time relative to 'reference' "
+         "ratio 1.*)"),
         "gate --fail-on regression: failed: 1 regression",
     ])
 

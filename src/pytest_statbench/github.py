@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from .runcompare import RunComparison, render_markdown
+from .runcompare import RunComparison, format_ratio, render_markdown
 
 __all__ = [
     "GitHubReport",
@@ -103,12 +103,13 @@ def report_for_comparison(comparison: RunComparison) -> GitHubReport:
     for finding in summary.regressions:
         change = finding.change
         ratio = change.comparison.ratio
-        estimate = "no ratio" if ratio is None else f"ratio {ratio:.3f}"
+        estimate = "no ratio" if ratio is None else f"ratio {format_ratio(ratio)}"
+        relative = f" relative to {change.relative_to!r}" if change.relative_to else ""
         annotations.append(annotation(
             "warning",
-            f"{finding.benchmark}: {change.implementation} {change.comparison.metric} is worse "
-            f"in {comparison.new_label} than in {comparison.old_label}: {estimate}, and "
-            f"{change.comparison.reason}",
+            f"{finding.benchmark}: {change.implementation} {change.comparison.metric}{relative} "
+            f"is worse in {comparison.new_label} than in {comparison.old_label}: {estimate}, "
+            f"and {change.comparison.reason}",
             title="statbench regression",
             file=_file_of(finding.nodeid),
         ))

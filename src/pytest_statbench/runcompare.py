@@ -107,7 +107,9 @@ class BenchmarkChange:
     missing_implementations: list[str] = field(default_factory=list)
     # The baseline that times of the other implementations are relative to, if any.
     reference: str | None = None
-    # Why times are compared as measured although relative comparisons were asked for.
+    # Why times are compared as measured although relative comparisons were asked for; None
+    # when they are relative, when none were asked for, or when each run has one
+    # implementation (as runs imported from other tools do), so there is nothing to divide by.
     absolute_reason: str | None = None
 
     @property
@@ -130,8 +132,14 @@ class Finding:
 
     def describe(self) -> str:
         comparison = self.change.comparison
-        ratio = "n/a" if comparison.ratio is None else f"ratio {comparison.ratio:.3f}"
-        return f"{self.benchmark} {self.change.implementation} {comparison.metric} {ratio}"
+        ratio = "n/a" if comparison.ratio is None else f"ratio {format_ratio(comparison.ratio)}"
+        relative = (
+            f" relative to {self.change.relative_to!r}" if self.change.relative_to else ""
+        )
+        return (
+            f"{self.benchmark} {self.change.implementation} {comparison.metric}{relative} "
+            f"{ratio}"
+        )
 
 
 @dataclass
@@ -161,6 +169,11 @@ class RunComparison:
     benchmarks: list[BenchmarkChange]
     environment_differences: list[str]
     summary: RunComparisonSummary
+
+    @property
+    def relative(self) -> bool:
+        """Whether any benchmark's times are relative to its baseline."""
+        return any(benchmark.reference is not None for benchmark in self.benchmarks)
 
     @property
     def new_benchmarks(self) -> list[str]:
@@ -327,6 +340,9 @@ def _reference_of(
     new_by_name: Mapping[str, ImplementationResult],
 ) -> tuple[str | None, str | None]:
     """Return the implementation that times are relative to, or None and the reason why none."""
+    if len(old_by_name) == 1 and len(new_by_name) == 1:
+        # As in runs imported from other tools: there is nothing to divide by.
+        return None, None
     if old.baseline != new.baseline:
         return None, (
             f"the baseline changed from {old.baseline!r} to {new.baseline!r}, so times are "
@@ -339,8 +355,16 @@ def _reference_of(
         )
     others = [name for name in new_by_name if name != new.baseline and name in old_by_name]
     if not others:
-        # One implementation, as in runs imported from other tools: nothing to be relative.
-        return None, None
+        return None, (
+            f"no implementation other than the baseline {new.baseline!r} is in both runs, so "
+            f"times are compared as measured"
+        )
+    for side, by_name in (("old", old_by_name), ("new", new_by_name)):
+        # A baseline without samples would leave every relative comparison without data, and
+        # the gate would check nothing; times as measured still show a regression.
+        reason = unmeasured_reason(by_name[new.baseline], "baseline")
+        if reason is not None:
+            return None, f"in the {side} run, {reason}, so times are compared as measured"
     return new.baseline, None
 
 
@@ -384,11 +408,12 @@ def _compare_relative(
         if values is None or reference_values is None:
             comparison.reason = f"in the {side} run, {metric.name} was not measured"
             return change
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             ratios[side] = values / reference_values
     old_ratios, new_ratios = ratios["old"], ratios["new"]
-    change.old_value = _median(old_ratios)
-    change.new_value = _median(new_ratios)
+    # Geometric means, so that new_value / old_value is the ratio of the comparison.
+    change.old_value = _geometric_mean(old_ratios)
+    change.new_value = _geometric_mean(new_ratios)
     # No round has values of both runs, so compare_sampled takes the unpaired interval and
     # Welch's test.
     candidate = np.concatenate([np.full(old_ratios.size, np.nan), new_ratios])
@@ -404,6 +429,16 @@ def _compare_relative(
 def _median(values: np.ndarray) -> float | None:
     present = values[~np.isnan(values)]
     return float(np.median(present)) if present.size else None
+
+
+def _geometric_mean(values: np.ndarray) -> float | None:
+    """Return the geometric mean of the finite values, or their median when one is not positive."""
+    present = values[np.isfinite(values)]
+    if not present.size:
+        return None
+    if np.any(present <= 0):
+        return float(np.median(present))
+    return float(np.exp(np.mean(np.log(present))))
 
 
 def _metric_names(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
@@ -726,7 +761,7 @@ def render_lines(comparison: RunComparison) -> list[str]:
     heading = (
         f"statbench compare: {comparison.new_label} against {comparison.old_label} "
         f"(margin {comparison.margin * 100:.4g}%, alpha {comparison.alpha:g}, unpaired"
-        f"{'; times relative to each baseline' if comparison.reference == 'baseline' else ''})"
+        f"{'; times relative to each baseline' if comparison.relative else ''})"
     )
     lines = [heading]
     if comparison.environment_differences:
@@ -811,27 +846,32 @@ def _benchmark_lines(benchmark: BenchmarkChange, level: str) -> list[str]:
 
 def reference_lines(benchmark: BenchmarkChange) -> list[str]:
     """Explain what the times of a benchmark are relative to, and flag a moved reference."""
-    if benchmark.absolute_reason is not None:
-        return [f"times are not relative: {benchmark.absolute_reason}"]
     reference = benchmark.reference
-    if reference is None:
-        return []
     metrics = [
         metric for metric in RELATIVE_METRICS
         if any(c.relative_to and c.comparison.metric == metric for c in benchmark.changes)
     ]
-    if not metrics:
-        return []
+    if reference is None or not metrics:
+        return reference_notes(benchmark)
     verb = "is" if len(metrics) == 1 else "are"
-    lines = [(
+    return [(
         f"{' and '.join(metrics)} {verb} relative to {reference!r} in the same round (1.000x = "
         f"as fast as {reference!r}); the change of {reference!r} itself is not counted"
-    )]
+    ), *reference_notes(benchmark)]
+
+
+def reference_notes(benchmark: BenchmarkChange) -> list[str]:
+    """Return why a benchmark's times are not relative, or how far its reference moved."""
+    if benchmark.absolute_reason is not None:
+        return [f"times are not relative: {benchmark.absolute_reason}"]
+    reference = benchmark.reference
+    lines = []
     for change in benchmark.reference_changes:
         comparison = change.comparison
         if comparison.verdict in ("better", "worse") and comparison.ratio is not None:
             lines.append(
-                f"{reference!r} {comparison.metric} moved by ratio {comparison.ratio:.3f} "
+                f"{reference!r} {comparison.metric} moved by ratio "
+                f"{format_ratio(comparison.ratio)} "
                 f"between the runs. Relative times cancel a move of the machine; if the change "
                 f"touched {reference!r} itself, compare times as measured with --reference "
                 f"none (pytest: --bench-compare-reference=none)."
@@ -862,16 +902,24 @@ def _value(value: float | None, unit: str) -> str:
     if unit == "B":
         return format_memory(value)
     if unit == "ratio":
-        return f"{value:.3f}x"
+        return f"{format_ratio(value)}x"
     return format_number(value)
+
+
+def format_ratio(value: float) -> str:
+    """Format a ratio with three decimals, or three significant digits when it is huge or tiny."""
+    if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
+        return f"{value:.3g}"
+    return f"{value:.3f}"
 
 
 def _ratio_and_interval(comparison: Comparison) -> str:
     if comparison.ratio is None:
         return "n/a"
     if comparison.ci is None or comparison.kind == DETERMINISTIC:
-        return f"{comparison.ratio:.3f}"
-    return f"{comparison.ratio:.3f} [{comparison.ci[0]:.3f}, {comparison.ci[1]:.3f}]"
+        return format_ratio(comparison.ratio)
+    low, high = comparison.ci
+    return f"{format_ratio(comparison.ratio)} [{format_ratio(low)}, {format_ratio(high)}]"
 
 
 def render_markdown(comparison: RunComparison) -> str:
@@ -897,13 +945,24 @@ def render_markdown(comparison: RunComparison) -> str:
     if comparison.environment_differences:
         warning = environment_warning(comparison.environment_differences)
         lines += ["", f"> **Warning:** {_escape(warning.removeprefix('warning: '))}"]
-    if comparison.reference == "baseline":
+    if comparison.relative:
         lines += [
             "",
             ("Time and CPU time are relative to each benchmark's baseline in the same round "
             "(1.000x = as fast as the baseline). The baselines' own changes are listed as "
             "(reference) and not counted."),
         ]
+    notes = [
+        f"- {_code(benchmark.id)}: {_escape(note)}"
+        for benchmark in comparison.benchmarks
+        for note in [
+            *reference_notes(benchmark),
+            *(f"new implementation {name!r}" for name in benchmark.new_implementations),
+            *(f"missing implementation {name!r}" for name in benchmark.missing_implementations),
+        ]
+    ]
+    if notes:
+        lines += ["", *notes]
 
     notable = [
         (benchmark, change)
