@@ -11,6 +11,7 @@ the same round, which cancels that, so the tests use the default 5% margin.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -267,6 +268,46 @@ def test_report_writes_each_format(tmp_path: Path) -> None:
     assert "`y`" in (tmp_path / "r.md").read_text(encoding="utf-8")
     assert (tmp_path / "r.csv").read_text(encoding="utf-8").startswith("benchmark,nodeid,")
     assert len((tmp_path / "s.csv").read_text(encoding="utf-8").splitlines()) == 25
+
+
+def test_report_to_stdout_pipe(tmp_path: Path) -> None:
+    run = save(tmp_path, "run", simple_run(1e-3, 1))
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest_statbench.cli", "report", run, "--md", "/dev/stdout"],
+        capture_output=True, text=True, check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("### pytest-statbench: "), completed.stdout
+
+
+def test_closed_output_pipe_prints_no_traceback(tmp_path: Path) -> None:
+    old = save(tmp_path, "old", simple_run(1e-3, 1))
+    new = save(tmp_path, "new", simple_run(3e-3, 2))
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest_statbench.cli", "compare", old, new],
+        stdout=write_end, stderr=subprocess.PIPE, text=True, check=False,
+    )
+    os.close(write_end)
+
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr, completed.stderr
+
+
+def test_choices_ignore_case(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old = save(tmp_path, "old", simple_run(1e-3, 1))
+    new = save(tmp_path, "new", simple_run(3e-3, 2))
+
+    status = main(["compare", old, new, "--reference", "NONE", "--fail-on", "Never"])
+
+    output = capsys.readouterr().out
+    assert status == 0
+    assert "gate --fail-on never: report only" in output
+    assert "relative" not in output
 
 
 def test_report_without_output_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

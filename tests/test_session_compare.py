@@ -106,11 +106,66 @@ def test_first_run_without_stored_runs_passes(pytester: pytest.Pytester) -> None
     assert result.ret == pytest.ExitCode.OK, output_of(result)
     result.stdout.fnmatch_lines([
         ("statbench: --bench-compare main: no run is stored in .statbench/ yet, so this first "
-        "run was compared with nothing and passes. Add --bench-save main to store it as the "
-        "baseline."),
+         "run was compared with nothing and passes. --bench-save main stores it as the "
+         "baseline."),
     ])
     assert (pytester.path / ".statbench" / "main.json").exists()
     assert "statbench compare:" not in result.stdout.str()
+
+
+def test_first_run_markdown_says_nothing_compared(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_inner_compare=MODULE.format(work=2000))
+
+    result = run_bench(pytester, "--bench-compare=main", "--bench-markdown=summary.md")
+
+    assert result.ret == pytest.ExitCode.OK, output_of(result)
+    result.stdout.fnmatch_lines([
+        ("statbench: --bench-compare main: no run is stored in .statbench/ yet, so this first "
+         "run was compared with nothing and passes. Add --bench-save main to store it as the "
+         "baseline."),
+    ])
+    markdown = (pytester.path / "summary.md").read_text(encoding="utf-8")
+    assert markdown.startswith("> --bench-compare main: no run is stored in .statbench/ yet"), (
+        markdown
+    )
+
+
+def test_storage_that_is_a_file_fails(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_inner_compare=MODULE.format(work=2000))
+    (pytester.path / "runs").write_text("not a folder\n", encoding="utf-8")
+
+    result = run_bench(pytester, "--bench-compare=main", "--bench-storage=runs")
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, output_of(result)
+    result.stdout.fnmatch_lines([
+        ("statbench: --bench-compare main: the storage folder runs is a file, not a folder. "
+         "Choose another storage folder, or move the file."),
+    ])
+
+
+def test_invalid_compare_name_fails(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_inner_compare=MODULE.format(work=2000))
+
+    result = run_bench(pytester, "--bench-compare=.main")
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, output_of(result)
+    result.stdout.fnmatch_lines(["statbench: --bench-compare .main: run name '.main' is invalid. *"])
+
+
+def test_failed_comparison_leads_markdown(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_inner_compare=MODULE.format(work=2000))
+    run_bench(pytester, "--bench-save=main")
+    pytester.makepyfile(test_inner_compare=MODULE.format(work=20000))
+
+    result = run_bench(pytester, "--bench-compare=main", "--bench-markdown=summary.md")
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, output_of(result)
+    markdown = (pytester.path / "summary.md").read_text(encoding="utf-8")
+    assert markdown.startswith(
+        "### statbench: `this run` against `main`\n\n**Gate `--fail-on regression`: failed: "
+        "1 regression.**"
+    ), markdown
+    assert "### pytest-statbench: " in markdown
 
 
 def test_compare_missing_name_beside_others(pytester: pytest.Pytester) -> None:
@@ -157,3 +212,36 @@ def test_invalid_run_name_rejected(pytester: pytest.Pytester) -> None:
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR, output_of(result)
     assert "--bench-save" in result.stderr.str()
+
+
+COUNTED_WORK = """
+    import pytest
+    from pytest_statbench import compare
+
+    def steady(bench):
+        bench.record("work", 10)
+
+    def changing(bench):
+        bench.record("work", {work})
+
+    @pytest.mark.benchmark
+    @compare(steady=steady, changing=changing, baseline="steady", counted=["work"])
+    def test_work(bench, impl):
+        bench(impl, bench)
+"""
+
+
+def test_constant_counted_metric_regression(pytester: pytest.Pytester) -> None:
+    # Every call records the same value, so the comparison is exact and has no p-value; a
+    # doubled value is still a regression. counted= alone also reports the metric.
+    pytester.makepyfile(test_inner_work=COUNTED_WORK.format(work=10))
+    run_bench(pytester, "--bench-save=main")
+    pytester.makepyfile(test_inner_work=COUNTED_WORK.format(work=20))
+
+    result = run_bench(pytester, "--bench-compare=main")
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, output_of(result)
+    result.stdout.fnmatch_lines([
+        "regressions: 1 (test_inner_work.py::test_work changing work ratio 2.000)",
+        "gate --fail-on regression: failed: 1 regression",
+    ])

@@ -405,7 +405,8 @@ def is_win(comparison: Comparison, alpha: float) -> bool:
     Holm-adjusted p-value below alpha."""
     if comparison.verdict != "better":
         return False
-    if comparison.kind == DETERMINISTIC:
+    # Exact values, of a deterministic metric or constant in every round, have no p-value.
+    if comparison.kind == DETERMINISTIC or comparison.ci_method == "exact":
         return True
     return comparison.p_value_holm is not None and comparison.p_value_holm < alpha
 

@@ -88,6 +88,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return command(options, out)
     except (CommandError, StorageError, RunFileError, ImportFormatError) as error:
         return _usage_error(str(error))
+    except BrokenPipeError:
+        # The reader of the output went away, as `statbench compare ... | head` does. Output
+        # that Python flushes at exit goes to /dev/null, so no second error is printed.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_USAGE
 
 
 def _usage_error(message: str) -> int:
@@ -211,10 +217,10 @@ def _add_comparison_options(parser: argparse.ArgumentParser, *, with_seed: bool 
     if with_seed:
         parser.add_argument("--seed", type=_argument_type(parse_seed), default=0,
                             help="seed of the bootstrap (default 0, so output repeats)")
-    parser.add_argument("--fail-on", choices=FAIL_ON, default="regression",
+    parser.add_argument("--fail-on", choices=FAIL_ON, default="regression", type=str.lower,
                         help="exit 1 on any regression (default), on any regression or "
                         "improvement (any-change), or never")
-    parser.add_argument("--reference", choices=REFERENCES, default="baseline",
+    parser.add_argument("--reference", choices=REFERENCES, default="baseline", type=str.lower,
                         help="compare time and CPU time relative to each benchmark's "
                         "baseline in the same round, which cancels a change of the machine's "
                         "speed between runs (baseline, the default), or as measured (none)")

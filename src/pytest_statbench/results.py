@@ -513,13 +513,19 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
     """
     if str(path).endswith(("/", os.sep)):
         raise IsADirectoryError(errno.EISDIR, f"{path} names a folder; give a file name")
-    target = Path(os.path.realpath(path))
-    if target.exists() and not target.is_file():
-        if target.is_dir():
+    # os.stat follows links, also the links of /proc/self/fd that /dev/stdout leads to when the
+    # output is a pipe, whose targets such as "pipe:[123]" are no paths that realpath could use.
+    try:
+        mode: int | None = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        if stat.S_ISDIR(mode):
             raise IsADirectoryError(errno.EISDIR, f"{path} is a folder; give a file name")
-        with open(target, "w", encoding="utf-8") as stream:
+        with open(path, "w", encoding="utf-8") as stream:
             stream.write(text)
         return Path(path)
+    target = Path(os.path.realpath(path))
     folder = target.parent if str(target.parent) else Path(".")
     for parent in (folder, *folder.parents):
         if parent.exists() and not parent.is_dir():

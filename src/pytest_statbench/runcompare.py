@@ -554,11 +554,12 @@ def _summarise(changes: list[BenchmarkChange], alpha: float, fail_on: str) -> Ru
 def _is_regression(comparison: Comparison, alpha: float) -> bool:
     """Return whether a comparison is a regression, the mirror image of a win inside a run.
 
-    A regression is judged worse, and a sampled metric also needs Holm's p below alpha.
+    A regression is judged worse, and a sampled metric also needs Holm's p below alpha unless
+    its values were exact (constant in every round).
     """
     if comparison.verdict != "worse":
         return False
-    if comparison.kind == DETERMINISTIC:
+    if comparison.kind == DETERMINISTIC or comparison.ci_method == "exact":
         return True
     return comparison.p_value_holm is not None and comparison.p_value_holm < alpha
 

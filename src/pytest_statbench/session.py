@@ -7,6 +7,7 @@ import inspect
 import io
 import logging
 import os
+import shlex
 import sys
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
@@ -558,6 +559,8 @@ class BenchSession:
         if "time" not in metrics:
             metrics.insert(0, "time")
         counted = list(options.counted or self.settings.counted_metrics or DEFAULT_COUNTED)
+        # A counted metric is reported too, so counted=["tokens"] alone does not drop it.
+        metrics.extend(name for name in counted if name not in metrics)
         return BenchmarkResult(
             id=benchmark_id,
             nodeid=nodeid,
@@ -566,7 +569,7 @@ class BenchSession:
             expect=expect,
             rounds_requested=self.settings.rounds,
             metrics=metrics,
-            counted_metrics=[name for name in counted if name in metrics],
+            counted_metrics=counted,
             prices=dict(options.prices),
         )
 
@@ -733,10 +736,15 @@ class BenchSession:
                 # A first run: the gate passes. A name missing beside other stored runs may be a
                 # typo, so that case stays an error.
                 storage = f"{os.fspath(settings.storage_dir).rstrip('/')}/"
+                name = shlex.quote(settings.compare_to)
+                advice = (
+                    f"--bench-save {name} stores it as the baseline"
+                    if settings.save_name == settings.compare_to
+                    else f"Add --bench-save {name} to store it as the baseline"
+                )
                 self.compare_notes.append(
                     f"--bench-compare {settings.compare_to}: no run is stored in {storage} "
-                    f"yet, so this first run was compared with nothing and passes. Add "
-                    f"--bench-save {settings.compare_to} to store it as the baseline."
+                    f"yet, so this first run was compared with nothing and passes. {advice}."
                 )
             except (StorageError, RunFileError) as error:
                 self.write_errors.append(f"--bench-compare {settings.compare_to}: {error}")
@@ -778,6 +786,11 @@ class BenchSession:
             if self.run_comparison is not None
             else report_for_run(self.run)
         )
+        if self.compare_notes:
+            from .report.markdown import escape_text
+
+            notes = "".join(f"\n> {escape_text(note)}\n" for note in self.compare_notes)
+            report = replace(report, markdown=report.markdown + notes)
         annotations = io.StringIO()
         try:
             done = publish(report, os.environ, annotations)
@@ -786,6 +799,22 @@ class BenchSession:
             return []
         # Workflow commands such as ::error are read from the job's standard output.
         return annotations.getvalue().splitlines() + [f"statbench: {line}" for line in done]
+
+    def _markdown(self, run: dict[str, Any]) -> str:
+        """Render the Markdown summary, led by the comparison with a stored run when there is one.
+
+        The comparison's gate decides the exit status too, so it comes first.
+        """
+        from .report.markdown import escape_text, markdown_summary
+
+        parts = []
+        if self.run_comparison is not None:
+            from .runcompare import render_markdown
+
+            parts.append(render_markdown(self.run_comparison))
+        parts.extend(f"> {escape_text(note)}\n" for note in self.compare_notes)
+        parts.append(markdown_summary(run))
+        return "\n".join(parts)
 
     def _write_reports(self, run: dict[str, Any]) -> None:
         settings = self.settings
@@ -806,9 +835,7 @@ class BenchSession:
 
             targets.append((settings.samples_csv_path, samples_csv))
         if settings.markdown_path:
-            from .report.markdown import markdown_summary
-
-            targets.append((settings.markdown_path, markdown_summary))
+            targets.append((settings.markdown_path, self._markdown))
         for path, render in targets:
             try:
                 text = render(run)

@@ -148,17 +148,26 @@ def resolve_baseline(name_or_path: str, storage_dir: str | os.PathLike[str]) -> 
         any(separator in text for separator in {"/", "\\", os.sep})
         or text.endswith((RUN_SUFFIX, ".json.gz"))
     )
+    name_error: StorageError | None = None
     if not looks_like_path:
         try:
             stored = stored_run_path(text, storage_dir)
-        except StorageError:
-            stored = None
+        except StorageError as error:
+            stored, name_error = None, error
         if stored is not None and stored.is_file():
             return stored
 
     path = Path(text)
     if path.is_file():
         return path
+    if name_error is not None:
+        raise name_error
+    folder = Path(storage_dir)
+    if folder.exists() and not folder.is_dir():
+        raise StorageError(
+            f"the storage folder {os.fspath(storage_dir)} is a file, not a folder. Choose "
+            f"another storage folder, or move the file."
+        )
     if path.is_dir():
         raise StorageError(
             f"{text} is a folder, not a results file. Pass the file that --bench-json wrote."
