@@ -7,16 +7,18 @@ baseline. Both run a pure-Python loop of 3200 iterations. The head commit gives 
 repetition and case the study runs
 
     python -m pytest_statbench.cli ab --base origin/main --head HEAD --runs RUNS --seed SEED
-        --output-dir DIR -- example_benchmarks -p no:benchmark ... --bench-metrics=time
+        --output-dir DIR -- example_benchmarks -p no:benchmark ... --bench-metrics=time,cpu_time
+        --bench-counted-metrics=METRIC
 
 in the repository, loads the merged runs base.json and head.json, and compares them twice with
 ``compare_runs``: with ``reference="baseline"`` (the time of each implementation relative to
 the baseline in the same round) and with ``reference="none"`` (times as measured). Repetition
-i uses seed SEED + i in both cases. The printed Markdown table counts the verdicts of
-``function`` time and the failed gates, and gives the minimum, median and maximum of the ratio
-head / base of ``function``. The line below it gives the ratio head / base of ``reference``
-time as measured, which is the drift of the machine between the pytest processes of the two
-sides, because the code of ``reference`` does not change.
+i uses seed SEED + i in both cases. ``--metric`` (time or cpu_time, default time) is the
+metric the gate counts and the table reports. The printed Markdown table counts the verdicts
+of ``function`` on that metric and the failed gates, and gives the minimum, median and maximum
+of the ratio head / base of ``function``. The line below it gives the ratio head / base of
+``reference`` as measured, which is the drift of the machine between the pytest processes of
+the two sides, because the code of ``reference`` does not change.
 
 The inner pytest runs import pytest_statbench through PYTHONPATH, because the fixture
 repositories have no ``src`` folder. To measure a copy of the code, put its ``src`` folder on
@@ -63,8 +65,8 @@ CASES = {
     "unchanged": LOOP_ITERATIONS,
 }
 
-# pytest arguments of each inner run: 10 rounds, short samples, time only, and no plugins that
-# slow the start of every run.
+# pytest arguments of each inner run: 10 rounds, short samples, time and CPU time, and no
+# plugins that slow the start of every run. The counted metric is added per study.
 INNER_PYTEST_ARGUMENTS = [
     "example_benchmarks",
     "-p", "no:benchmark",
@@ -73,7 +75,7 @@ INNER_PYTEST_ARGUMENTS = [
     "--bench-rounds=10",
     "--bench-min-sample-time=200us",
     "--bench-warmup-time=1ms",
-    "--bench-metrics=time",
+    "--bench-metrics=time,cpu_time",
 ]
 
 # Exit statuses of statbench ab: 0 when the gate passed, 1 when it failed. Any other status
@@ -218,6 +220,12 @@ def parse_arguments(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         "--output", type=Path, help="also write the report (summary, table and drift) to this file"
     )
     parser.add_argument(
+        "--metric",
+        choices=("time", "cpu_time"),
+        default="time",
+        help="metric that the gate counts and the table reports (default time)",
+    )
+    parser.add_argument(
         "--load",
         action="store_true",
         help="run one busy-loop Python process for the whole study, as another job would",
@@ -292,6 +300,7 @@ def run_ab(
         "--output-dir", str(output_dir),
         "--",
         *INNER_PYTEST_ARGUMENTS,
+        f"--bench-counted-metrics={arguments.metric}",
         *pytest_arguments,
     ]
     environment = dict(os.environ)
@@ -368,14 +377,16 @@ def check_imports(import_log: Path, expected: Path) -> None:
         )
 
 
-def judge(base: dict[str, Any], head: dict[str, Any], reference: str, seed: int) -> Outcome:
+def judge(
+    base: dict[str, Any], head: dict[str, Any], reference: str, seed: int, metric: str
+) -> Outcome:
     """Compare head with base in one reference mode and return the outcome of ``function``."""
     comparison = compare_runs(base, head, reference=reference, seed=seed)
-    function_time = _time_change(comparison, "function", seed)
+    function_time = _time_change(comparison, "function", seed, metric)
     if reference == "baseline" and function_time.relative_to != "reference":
         raise StudyError(
-            f"seed {seed}: with reference 'baseline' the time of 'function' was compared as "
-            f"measured, not relative to 'reference'"
+            f"seed {seed}: with reference 'baseline' the {metric} of 'function' was compared "
+            f"as measured, not relative to 'reference'"
         )
     outcome = Outcome(
         verdict=function_time.comparison.verdict,
@@ -383,16 +394,20 @@ def judge(base: dict[str, Any], head: dict[str, Any], reference: str, seed: int)
         ratio=function_time.comparison.ratio,
     )
     if reference == "none":
-        outcome.reference_ratio = _time_change(comparison, "reference", seed).comparison.ratio
+        outcome.reference_ratio = _time_change(
+            comparison, "reference", seed, metric
+        ).comparison.ratio
     return outcome
 
 
-def _time_change(comparison: RunComparison, implementation: str, seed: int) -> MetricChange:
+def _time_change(
+    comparison: RunComparison, implementation: str, seed: int, metric: str
+) -> MetricChange:
     for benchmark in comparison.benchmarks:
         for change in benchmark.changes:
-            if change.implementation == implementation and change.comparison.metric == "time":
+            if change.implementation == implementation and change.comparison.metric == metric:
                 return change
-    raise StudyError(f"seed {seed}: the comparison has no time of {implementation!r}")
+    raise StudyError(f"seed {seed}: the comparison has no {metric} of {implementation!r}")
 
 
 def start_load() -> subprocess.Popen[bytes]:
@@ -478,7 +493,8 @@ def describe_study(
         f"{arguments.repeats} repetitions per case with seeds {arguments.seed} to {last_seed}, "
         f"{arguments.runs} pytest runs per revision, {settings['rounds']} rounds per run, "
         f"samples of at least {settings['min_sample_time'] * 1e6:.0f} µs, a "
-        f"{DEFAULT_MARGIN:.0%} margin and alpha {DEFAULT_ALPHA:g} in the comparisons, with "
+        f"{DEFAULT_MARGIN:.0%} margin and alpha {DEFAULT_ALPHA:g} in the comparisons, "
+        f"{arguments.metric} counted and reported, with "
         f"{'one busy-loop process running' if arguments.load else 'no added load'}. "
         f"pytest-statbench {environment['pytest_statbench']} from "
         f"{Path(pytest_statbench.__file__).parent}, {environment['implementation']} "
@@ -519,7 +535,8 @@ def run_study(
             check_imports(import_log, package)
 
             outcomes = {
-                reference: judge(base, head, reference, seed) for reference in REFERENCE_MODES
+                reference: judge(base, head, reference, seed, arguments.metric)
+                for reference in REFERENCE_MODES
             }
             for reference, outcome in outcomes.items():
                 tallies[(case, reference)].add(outcome)
