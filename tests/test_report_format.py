@@ -92,6 +92,13 @@ def test_format_number(number: float | None, expected: str) -> None:
 def test_format_ratio() -> None:
     assert format_ratio(0.81234) == "0.812"
     assert format_ratio(None) == "n/a"
+    assert format_ratio(0.0) == "0.000"
+
+
+def test_format_ratio_huge_and_tiny() -> None:
+    assert format_ratio(6.6e300) == "6.6e+300"
+    assert format_ratio(2.5e-7) == "2.5e-07"
+    assert format_ratio(999_999.0) == "999999.000"
 
 
 def test_format_rejects_text() -> None:

@@ -230,7 +230,8 @@ def _add_comparison_options(parser: argparse.ArgumentParser, *, with_seed: bool 
 
 
 def command_compare(options: argparse.Namespace, out: TextIO) -> int:
-    from .runcompare import compare_runs, render_lines, render_markdown
+    from .report.runcomparison import render_lines, render_markdown
+    from .runcompare import compare_runs
 
     old_path = resolve_baseline(options.old, options.storage)
     new_path = resolve_baseline(options.new, options.storage)
@@ -393,7 +394,8 @@ class Side:
 
 def run_ab(options: argparse.Namespace, pytest_args: list[str], out: TextIO) -> int:
     """Measure two revisions in alternating pytest runs and compare head against base."""
-    from .runcompare import compare_runs, merge_runs, render_lines, render_markdown
+    from .report.runcomparison import render_lines, render_markdown
+    from .runcompare import compare_runs, merge_runs
 
     _check_pytest_args(pytest_args)
     cwd = Path.cwd().resolve()

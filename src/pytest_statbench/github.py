@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from .runcompare import RunComparison, format_ratio, render_markdown
+from .report.format import format_ratio
+from .report.runcomparison import render_markdown
+from .runcompare import RunComparison
 
 __all__ = [
     "GitHubReport",

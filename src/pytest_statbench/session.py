@@ -253,7 +253,7 @@ class BenchSession:
         for line, markup in summary_lines(self.run):
             terminalreporter.write_line(line, **markup)
         if self.run_comparison is not None:
-            from .runcompare import render_lines
+            from .report.runcomparison import render_lines
 
             terminalreporter.write_line("")
             for line in render_lines(self.run_comparison):
@@ -809,7 +809,7 @@ class BenchSession:
 
         parts = []
         if self.run_comparison is not None:
-            from .runcompare import render_markdown
+            from .report.runcomparison import render_markdown
 
             parts.append(render_markdown(self.run_comparison))
         parts.extend(f"> {escape_text(note)}\n" for note in self.compare_notes)

@@ -40,10 +40,12 @@ def format_time(seconds: float | None) -> str:
 
 
 def format_ratio(ratio: float | None) -> str:
-    """Format a ratio with 3 decimals."""
+    """Format a ratio with 3 decimals, or 3 significant digits when it is huge or tiny."""
     value = _finite_number(ratio, "ratio")
     if value is None:
         return NOT_AVAILABLE
+    if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
+        return f"{value:.3g}"
     return f"{value:.3f}"
 
 
