@@ -276,8 +276,9 @@ def test_error_counts_more_problems() -> None:
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [
-        ("time", "0.1", "is not a number or null"),
-        ("time", True, "is not a number or null"),
+        ("time", "0.1", "is not a number of 0 or more, or null"),
+        ("time", True, "is not a number of 0 or more, or null"),
+        ("cpu_time", -1e-6, "is not a number of 0 or more, or null"),
         ("round", -1, "is not an integer of 0 or more"),
         ("position", 1.5, "is not an integer of 0 or more"),
     ],
@@ -293,7 +294,9 @@ def test_error_sample_value(key: str, value: Any, expected: str) -> None:
     assert expected in str(caught.value)
 
 
-@pytest.mark.parametrize(("key", "value"), [("time", "0.1"), ("round", -1), ("position", 1.5)])
+@pytest.mark.parametrize(
+    ("key", "value"), [("time", "0.1"), ("time", -0.5), ("round", -1), ("position", 1.5)]
+)
 def test_full_schema_rejects_sample_value(key: str, value: Any) -> None:
     run = make_run()
     run["benchmarks"][1]["implementations"][2]["samples"][key][3] = value
@@ -307,6 +310,30 @@ def test_full_schema_accepts_null_time() -> None:
 
     assert full_validator().is_valid(run)
     validate_run(run)
+
+
+@pytest.mark.parametrize("with_jsonschema", [True, False])
+def test_names_checked(monkeypatch: pytest.MonkeyPatch, with_jsonschema: bool) -> None:
+    if not with_jsonschema:
+        monkeypatch.setitem(sys.modules, "jsonschema", None)
+    cases = []
+    run = make_run()
+    run["benchmarks"][1]["id"] = run["benchmarks"][0]["id"]
+    cases.append((run, f"at run.benchmarks[1], the benchmark id {run['benchmarks'][0]['id']!r} "
+                       f"appears twice."))
+    run = make_run()
+    implementations = run["benchmarks"][1]["implementations"]
+    implementations[2]["name"] = implementations[1]["name"]
+    cases.append((run, f"at run.benchmarks[1], the implementation name "
+                       f"{implementations[1]['name']!r} appears twice."))
+    run = make_run()
+    run["benchmarks"][0]["baseline"] = "ghost"
+    cases.append((run, "at run.benchmarks[0], the baseline 'ghost' names no implementation"))
+
+    for broken, expected in cases:
+        with pytest.raises(RunFileError) as caught:
+            load_run(json.dumps(broken))
+        assert expected in str(caught.value)
 
 
 def test_added_fields_accepted() -> None:

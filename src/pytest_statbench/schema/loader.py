@@ -62,11 +62,13 @@ def validate_run(run: dict[str, Any], *, name: str = "run") -> None:
             check_run(run)
         except (TypeError, ValueError) as error:
             raise RunFileError(f"{name} is not a valid run: {error}") from error
+        _check_names(run, name)
         return
 
     errors = list(_validator().iter_errors(run))
     if not errors:
         _check_sample_values(run, name)
+        _check_names(run, name)
         return
     best = jsonschema.exceptions.best_match(errors)
     location = _json_path(best.absolute_path)
@@ -107,8 +109,8 @@ def _validator() -> Any:
 _SAMPLE_ITEM_RULES = {
     "round": ("an integer of 0 or more", False),
     "position": ("an integer of 0 or more", False),
-    "time": ("a number or null", True),
-    "cpu_time": ("a number or null", True),
+    "time": ("a number of 0 or more, or null", True),
+    "cpu_time": ("a number of 0 or more, or null", True),
 }
 
 
@@ -132,11 +134,41 @@ def _check_sample_values(run: dict[str, Any], name: str) -> None:
                     )
 
 
+def _check_names(run: dict[str, Any], name: str) -> None:
+    """Check that benchmark ids and implementation names are unique and baselines exist.
+
+    Comparisons and run comparisons look benchmarks and implementations up by these names, so
+    a duplicate or a baseline that names no implementation would compare the wrong samples.
+    """
+    ids: set[str] = set()
+    for index, benchmark in enumerate(run["benchmarks"]):
+        location = f"run.benchmarks[{index}]"
+        if benchmark["id"] in ids:
+            raise RunFileError(
+                f"{name} is not a valid run: at {location}, the benchmark id "
+                f"{benchmark['id']!r} appears twice. Pass a run as written by --bench-json."
+            )
+        ids.add(benchmark["id"])
+        names = [implementation["name"] for implementation in benchmark["implementations"]]
+        duplicates = sorted({str(n) for n in names if names.count(n) > 1})
+        if duplicates:
+            raise RunFileError(
+                f"{name} is not a valid run: at {location}, the implementation name "
+                f"{duplicates[0]!r} appears twice. Pass a run as written by --bench-json."
+            )
+        if names and benchmark["baseline"] not in names:
+            raise RunFileError(
+                f"{name} is not a valid run: at {location}, the baseline "
+                f"{benchmark['baseline']!r} names no implementation of the benchmark "
+                f"({', '.join(map(repr, names))}). Pass a run as written by --bench-json."
+            )
+
+
 def _sample_value_valid(value: Any, is_measurement: bool) -> bool:
     if isinstance(value, bool):
         return False
     if is_measurement:
-        return value is None or isinstance(value, (int, float))
+        return value is None or (isinstance(value, (int, float)) and value >= 0)
     return isinstance(value, int) and value >= 0
 
 
