@@ -145,12 +145,12 @@ class StudyError(Exception):
 
 @dataclass
 class Outcome:
-    """The result for ``function`` time of one comparison of base.json and head.json."""
+    """The result for ``function`` on the studied metric in one comparison of two runs."""
 
     verdict: str
     gate_passed: bool
     ratio: float | None
-    # Ratio head / base of the reference's time as measured. Only reference "none" sets it.
+    # Ratio head / base of the reference as measured. Only reference "none" sets it.
     reference_ratio: float | None = None
 
 
@@ -447,8 +447,8 @@ def format_table(tallies: list[Tally]) -> str:
     return "\n".join("| " + " | ".join(row) + " |" for row in rows)
 
 
-def format_drift(tallies: list[Tally]) -> str:
-    """Describe the ratio head / base of ``reference`` time as measured, per case."""
+def format_drift(tallies: list[Tally], metric: str) -> str:
+    """Describe the ratio head / base of ``reference`` as measured, per case."""
     parts = []
     for tally in tallies:
         if tally.reference != "none":
@@ -456,7 +456,7 @@ def format_drift(tallies: list[Tally]) -> str:
         low, median, high = _spread(tally.reference_ratios)
         parts.append(f"{tally.case}: {low} / {median} / {high}")
     return (
-        "Drift between the sides, the ratio head / base of `reference` time as measured "
+        f"Drift between the sides, the ratio head / base of `reference` {metric} as measured "
         "(min / median / max): " + "; ".join(parts) + "."
     )
 
@@ -577,7 +577,7 @@ def main(argv: list[str]) -> int:
     report = describe_study(
         arguments, base, load_at_start, total_seconds, mismatches, pytest_arguments
     )
-    report += "\n\n" + format_table(tallies) + "\n\n" + format_drift(tallies) + "\n"
+    report += "\n\n" + format_table(tallies) + "\n\n" + format_drift(tallies, arguments.metric) + "\n"
     print(report)
     if arguments.output is not None:
         arguments.output.write_text(report, encoding="utf-8")
