@@ -251,3 +251,12 @@ def test_report_through_symlink_keeps_link(tmp_path: Path) -> None:
     write_atomic(tmp_path / "link.json", "{}\n")
     assert (tmp_path / "link.json").is_symlink()
     assert (tmp_path / "real.json").read_text() == "{}\n"
+
+
+def test_write_under_a_file_names_the_file(tmp_path: Path) -> None:
+    from pytest_statbench.results import write_atomic
+
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+
+    with pytest.raises(NotADirectoryError, match="afile is a file, not a folder"):
+        write_atomic(tmp_path / "afile" / "out.json", "{}")

@@ -238,10 +238,10 @@ def test_relative_lines_name_the_reference_and_its_move() -> None:
     assert function_row.split()[:4] == ["function", "time", "0.998x", "1.003x"]
     assert function_row.split()[-2:] == ["equivalent", "0.520"]
     assert ("  time is relative to 'reference' in the same round (1.000x = as fast as "
-            "'reference'); the change of 'reference' itself is not counted") in lines
+            "'reference'), and the change of 'reference' itself is not counted") in lines
     moved = next(line for line in lines if line.startswith("  'reference' time moved by ratio"))
     assert moved.endswith(
-        "between the runs. Relative times cancel a move of the machine; if the change touched "
+        "between the runs. Relative times cancel a move of the machine. If the change touched "
         "'reference' itself, compare times as measured with --reference none "
         "(pytest: --bench-compare-reference=none)."
     )
@@ -351,6 +351,46 @@ def test_markdown_lists_fallbacks_and_implementations() -> None:
     assert "- `b`: new implementation 'added'" in markdown
 
 
+def test_relative_comparison_without_shared_rounds() -> None:
+    # The function and the reference never succeed in the same round of the new run.
+    old = make_run({"b": {"reference": lognormal_times(1e-3, 20, 1),
+                          "function": lognormal_times(1e-3, 20, 2)}})
+    new = make_run({"b": {"reference": lognormal_times(1e-3, 20, 3),
+                          "function": lognormal_times(1e-3, 20, 4)}})
+    for benchmark in new["benchmarks"]:
+        for implementation in benchmark["implementations"]:
+            samples = implementation["samples"]
+            keep = range(0, 20, 2) if implementation["name"] == "reference" else range(1, 20, 2)
+            for key in samples:
+                samples[key] = [samples[key][index] for index in keep]
+
+    function = changes_by_implementation(compare_runs(old, new))["function"].comparison
+
+    assert function.verdict == "insufficient-data"
+    assert function.reason == (
+        "time relative to 'reference' has a ratio in 20 round(s) of the old run and 0 of the "
+        "new run, but at least 2 of each are needed. A ratio needs both implementations "
+        "measured in the same round."
+    )
+
+
+def test_zero_reference_cpu_time_leaves_round_out() -> None:
+    old = make_run({"b": {"reference": lognormal_times(1e-3, 20, 1),
+                          "function": lognormal_times(1e-3, 20, 2)}}, metrics=("time", "cpu_time"))
+    new = make_run({"b": {"reference": lognormal_times(1e-3, 20, 3),
+                          "function": lognormal_times(1e-3, 20, 4)}}, metrics=("time", "cpu_time"))
+    reference = new["benchmarks"][0]["implementations"][0]
+    assert reference["name"] == "reference"
+    reference["samples"]["cpu_time"][0] = 0.0
+    reference["samples"]["cpu_time"][1] = 0.0
+
+    change = changes_by_implementation(compare_runs(old, new), metric="cpu_time")["function"]
+
+    assert change.comparison.n_candidate == 18
+    assert change.comparison.n_baseline == 20
+    assert change.new_value is not None and math.isfinite(change.new_value)
+
+
 def test_unknown_reference_is_rejected() -> None:
     with pytest.raises(ValueError, match="reference 'first' is not one of baseline, none"):
         compare_runs(simple_run(1e-3, 1), simple_run(1e-3, 2), reference="first")
@@ -366,14 +406,21 @@ def test_holm_adjusts_over_all_comparisons() -> None:
         "b": {"x": lognormal_times(1e-3, 20, 6)},
     })
 
-    comparison = compare_runs(old, new)
+    # Times as measured keep all three comparisons counted, in one family.
+    comparison = compare_runs(old, new, reference="none")
 
     results = [c.comparison for b in comparison.benchmarks for c in b.changes]
     assert len(results) == 3
-    for result in results:
-        assert result.p_value is not None
-        assert result.p_value_holm is not None
-        assert result.p_value_holm >= result.p_value
+    p_values = [result.p_value for result in results]
+    assert None not in p_values
+    # Holm's step-down adjustment: the i-th smallest p (from 0) times 3 - i, made monotone.
+    order = sorted(range(3), key=lambda index: p_values[index])
+    expected = [0.0] * 3
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (3 - rank) * p_values[index]))
+        expected[index] = running
+    assert [result.p_value_holm for result in results] == pytest.approx(expected)
 
 
 def test_worse_without_significance_is_no_regression() -> None:

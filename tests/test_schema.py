@@ -319,13 +319,13 @@ def test_names_checked(monkeypatch: pytest.MonkeyPatch, with_jsonschema: bool) -
     cases = []
     run = make_run()
     run["benchmarks"][1]["id"] = run["benchmarks"][0]["id"]
-    cases.append((run, f"at run.benchmarks[1], the benchmark id {run['benchmarks'][0]['id']!r} "
-                       f"appears twice."))
+    cases.append((run, (f"at run.benchmarks[1], the benchmark id {run['benchmarks'][0]['id']!r} "
+                       f"appears twice.")))
     run = make_run()
     implementations = run["benchmarks"][1]["implementations"]
     implementations[2]["name"] = implementations[1]["name"]
-    cases.append((run, f"at run.benchmarks[1], the implementation name "
-                       f"{implementations[1]['name']!r} appears twice."))
+    cases.append((run, (f"at run.benchmarks[1], the implementation name "
+                       f"{implementations[1]['name']!r} appears twice.")))
     run = make_run()
     run["benchmarks"][0]["baseline"] = "ghost"
     cases.append((run, "at run.benchmarks[0], the baseline 'ghost' names no implementation"))
@@ -334,6 +334,22 @@ def test_names_checked(monkeypatch: pytest.MonkeyPatch, with_jsonschema: bool) -
         with pytest.raises(RunFileError) as caught:
             load_run(json.dumps(broken))
         assert expected in str(caught.value)
+
+
+def test_fallback_checks_sample_values_and_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "jsonschema", None)
+    run = make_run()
+    run["benchmarks"][1]["implementations"][2]["samples"]["time"][3] = -0.5
+    with pytest.raises(RunFileError) as caught:
+        load_run(json.dumps(run))
+    assert "at run.benchmarks[1].implementations[2].samples.time[3], -0.5 is not a number of " \
+        "0 or more, or null" in str(caught.value)
+
+    run = make_run()
+    run["benchmarks"][0]["id"] = ["not", "a", "string"]
+    with pytest.raises(RunFileError) as caught:
+        load_run(json.dumps(run))
+    assert "run.benchmarks[0].id must be a string, got ['not', 'a', 'string']" in str(caught.value)
 
 
 def test_added_fields_accepted() -> None:

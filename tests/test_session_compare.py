@@ -49,7 +49,7 @@ def test_save_then_compare_passes(pytester: pytest.Pytester) -> None:
         ("statbench compare: this run against main (margin 5%, alpha 0.05, unpaired; times "
         "relative to each baseline)"),
         ("  time and cpu_time are relative to 'reference' in the same round (1.000x = as "
-        "fast as 'reference'); the change of 'reference' itself is not counted"),
+        "fast as 'reference'), and the change of 'reference' itself is not counted"),
         "gate --fail-on regression: passed: no regression",
     ])
 
@@ -124,6 +124,25 @@ def test_first_run_markdown_says_nothing_compared(pytester: pytest.Pytester) -> 
     assert markdown.startswith("> --bench-compare main: no run is stored in .statbench/ yet"), (
         markdown
     )
+
+
+def test_first_run_annotates_github(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(test_inner_compare=MODULE.format(work=2000))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(pytester.path / "summary.md"))
+    monkeypatch.setenv("GITHUB_OUTPUT", str(pytester.path / "outputs.txt"))
+
+    result = run_bench(pytester, "--bench-compare=main")
+
+    assert result.ret == pytest.ExitCode.OK, output_of(result)
+    result.stdout.fnmatch_lines([
+        ("::warning title=statbench compare::--bench-compare main: no run is stored in "
+        ".statbench/ yet, so this first run was compared with nothing and passes. *"),
+    ])
+    summary = (pytester.path / "summary.md").read_text(encoding="utf-8")
+    assert "> --bench-compare main: no run is stored in .statbench/ yet" in summary
 
 
 def test_storage_that_is_a_file_fails(pytester: pytest.Pytester) -> None:

@@ -517,7 +517,8 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
     # output is a pipe, whose targets such as "pipe:[123]" are no paths that realpath could use.
     try:
         mode: int | None = os.stat(path).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
+        # A missing file, or a parent that is a file, which the checks below report.
         mode = None
     if mode is not None and not stat.S_ISREG(mode):
         if stat.S_ISDIR(mode):

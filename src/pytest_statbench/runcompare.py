@@ -57,7 +57,7 @@ from .results import (
 from .settings import DEFAULT_ALPHA, DEFAULT_MARGIN, DEFAULT_RESAMPLES, FAIL_ON, REFERENCES
 from .storage import benchmarks_from_run, environment_fingerprint, fingerprint_differences
 
-# Metrics that drift of the machine moves for every implementation of a round alike.
+# Metrics that a drift of the machine changes alike for every implementation of a round.
 RELATIVE_METRICS = ("time", "cpu_time")
 
 # Random stream of the bootstrap of a run comparison; streams 0 and 1 are the round order and
@@ -85,7 +85,8 @@ class MetricChange:
 
     implementation: str
     comparison: Comparison
-    # The median of the per-round values for a sampled metric, the value for a deterministic one.
+    # The median of the per-round values for a sampled metric, the value for a deterministic one,
+    # and for a relative comparison the geometric mean of the per-round ratios.
     old_value: float | None
     new_value: float | None
     # The implementation that the values and the ratio are relative to, round by round, or None
@@ -106,9 +107,9 @@ class BenchmarkChange:
     missing_implementations: list[str] = field(default_factory=list)
     # The baseline that times of the other implementations are relative to, if any.
     reference: str | None = None
-    # Why times are compared as measured although relative comparisons were asked for; None
-    # when they are relative, when none were asked for, or when each run has one
-    # implementation (as runs imported from other tools do), so there is nothing to divide by.
+    # Why times are compared as measured although relative comparisons were requested. None
+    # when they are relative, when they were not requested, or when each run has one
+    # implementation (as imported runs have), which leaves nothing to divide by.
     absolute_reason: str | None = None
 
     @property
@@ -202,7 +203,8 @@ def compare_runs(
     """Compare the new run with the old one and evaluate the gate chosen by fail_on.
 
     A regression is a counted comparison judged ``worse`` whose Holm-adjusted p-value is below
-    alpha. Deterministic metrics have no p-value and need only the verdict. An improvement is
+    alpha. Exact values (deterministic metrics, and sampled ones constant in every round) have
+    no p-value and need only the verdict. An improvement is
     the same with ``better``, which is the win rule of a single run. fail_on ``regression``
     fails on any regression, ``any-change`` on any regression or improvement, ``never`` only
     reports.
@@ -408,9 +410,20 @@ def _compare_relative(
             comparison.reason = f"in the {side} run, {metric.name} was not measured"
             return change
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            ratios[side] = values / reference_values
+            by_round = values / reference_values
+        # A round without a value of both, or with a reference value of 0, has no ratio.
+        ratios[side] = np.where(np.isfinite(by_round), by_round, np.nan)
     old_ratios, new_ratios = ratios["old"], ratios["new"]
-    # Geometric means, so that new_value / old_value is the ratio of the comparison.
+    counts = {side: int(np.count_nonzero(~np.isnan(values))) for side, values in ratios.items()}
+    if min(counts.values()) < 2:
+        comparison.reason = (
+            f"{metric.name} relative to {reference!r} has a ratio in {counts['old']} round(s) of "
+            f"the old run and {counts['new']} of the new run, but at least 2 of each are "
+            f"needed. A ratio needs both implementations measured in the same round."
+        )
+        return change
+    # Geometric means of positive ratios, so that new_value / old_value is the comparison's
+    # ratio.
     change.old_value = _geometric_mean(old_ratios)
     change.new_value = _geometric_mean(new_ratios)
     # No round has values of both runs, so compare_sampled takes the unpaired interval and
@@ -418,10 +431,6 @@ def _compare_relative(
     candidate = np.concatenate([np.full(old_ratios.size, np.nan), new_ratios])
     baseline = np.concatenate([old_ratios, np.full(new_ratios.size, np.nan)])
     compare_sampled(metric, comparison, candidate, baseline, comparison_settings, rng)
-    if comparison.verdict == "insufficient-data" and comparison.reason.startswith(metric.name):
-        comparison.reason = (
-            f"the ratio to {reference!r} in the same round {comparison.reason[len(metric.name):]}"
-        )
     return change
 
 

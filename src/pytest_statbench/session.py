@@ -559,8 +559,10 @@ class BenchSession:
         if "time" not in metrics:
             metrics.insert(0, "time")
         counted = list(options.counted or self.settings.counted_metrics or DEFAULT_COUNTED)
-        # A counted metric is reported too, so counted=["tokens"] alone does not drop it.
-        metrics.extend(name for name in counted if name not in metrics)
+        # A benchmark's own counted metric is reported too, so counted=["tokens"] alone does
+        # not drop it. The session-wide choice applies only to metrics reported anyway, so a
+        # benchmark that records no such metric gets no note about it.
+        metrics.extend(name for name in options.counted or () if name not in metrics)
         return BenchmarkResult(
             id=benchmark_id,
             nodeid=nodeid,
@@ -569,7 +571,7 @@ class BenchSession:
             expect=expect,
             rounds_requested=self.settings.rounds,
             metrics=metrics,
-            counted_metrics=counted,
+            counted_metrics=[name for name in counted if name in metrics],
             prices=dict(options.prices),
         )
 
@@ -787,10 +789,21 @@ class BenchSession:
             else report_for_run(self.run)
         )
         if self.compare_notes:
+            from .github import annotation
             from .report.markdown import escape_text
 
+            # A first run passes, so the annotation keeps a storage folder that a CI cache
+            # never fills from passing unnoticed run after run.
             notes = "".join(f"\n> {escape_text(note)}\n" for note in self.compare_notes)
-            report = replace(report, markdown=report.markdown + notes)
+            report = replace(
+                report,
+                markdown=report.markdown + notes,
+                annotations=[
+                    *report.annotations,
+                    *(annotation("warning", note, title="statbench compare")
+                      for note in self.compare_notes),
+                ],
+            )
         annotations = io.StringIO()
         try:
             done = publish(report, os.environ, annotations)

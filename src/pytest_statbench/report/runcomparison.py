@@ -124,7 +124,7 @@ def reference_lines(benchmark: BenchmarkChange) -> list[str]:
     verb = "is" if len(metrics) == 1 else "are"
     return [(
         f"{' and '.join(metrics)} {verb} relative to {reference!r} in the same round (1.000x = "
-        f"as fast as {reference!r}); the change of {reference!r} itself is not counted"
+        f"as fast as {reference!r}), and the change of {reference!r} itself is not counted"
     ), *reference_notes(benchmark)]
 
 
@@ -140,7 +140,7 @@ def reference_notes(benchmark: BenchmarkChange) -> list[str]:
             lines.append(
                 f"{reference!r} {comparison.metric} moved by ratio "
                 f"{format_ratio(comparison.ratio)} "
-                f"between the runs. Relative times cancel a move of the machine; if the change "
+                f"between the runs. Relative times cancel a move of the machine. If the change "
                 f"touched {reference!r} itself, compare times as measured with --reference "
                 f"none (pytest: --bench-compare-reference=none)."
             )

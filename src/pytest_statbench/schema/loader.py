@@ -62,6 +62,7 @@ def validate_run(run: dict[str, Any], *, name: str = "run") -> None:
             check_run(run)
         except (TypeError, ValueError) as error:
             raise RunFileError(f"{name} is not a valid run: {error}") from error
+        _check_sample_values(run, name)
         _check_names(run, name)
         return
 
@@ -120,7 +121,9 @@ def _check_sample_values(run: dict[str, Any], name: str) -> None:
         for implementation_index, implementation in enumerate(benchmark["implementations"]):
             samples = implementation["samples"]
             for key, (expected, is_measurement) in _SAMPLE_ITEM_RULES.items():
-                for item_index, value in enumerate(samples[key]):
+                # Without jsonschema only "time" is known to be there, as a list.
+                values = samples.get(key)
+                for item_index, value in enumerate(values if isinstance(values, list) else []):
                     if _sample_value_valid(value, is_measurement):
                         continue
                     location = (
@@ -143,6 +146,18 @@ def _check_names(run: dict[str, Any], name: str) -> None:
     ids: set[str] = set()
     for index, benchmark in enumerate(run["benchmarks"]):
         location = f"run.benchmarks[{index}]"
+        texts = [
+            (f"{location}.{key}", benchmark[key]) for key in ("id", "baseline")
+        ] + [
+            (f"{location}.implementations[{number}].name", implementation["name"])
+            for number, implementation in enumerate(benchmark["implementations"])
+        ]
+        for path, value in texts:
+            if not isinstance(value, str):
+                raise RunFileError(
+                    f"{name} is not a valid run: {path} must be a string, got {value!r}. Pass "
+                    f"a run as written by --bench-json."
+                )
         if benchmark["id"] in ids:
             raise RunFileError(
                 f"{name} is not a valid run: at {location}, the benchmark id "
