@@ -3,7 +3,7 @@
 The runs are built from synthetic samples: log-normal times with 5% spread, so a 3-fold
 change is far outside any interval and an unchanged implementation stays within a 5% margin.
 In simple_run, most of that spread is a factor of each round that slows every implementation
-of the round alike, as load on a real machine does; times relative to the baseline cancel it.
+of the round alike, as load on a real machine does. Times relative to the baseline cancel it.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def simple_run(function_median: float, seed: int, *, benchmark: str = "test_x.py
     """A run of one benchmark: a fixed reference at 1 ms and a function at function_median.
 
     Both are multiplied by ``machine``, the speed of the machine during the run, and by a
-    factor of each round with 4.5% spread; each sample adds its own 2% noise.
+    factor of each round with 4.5% spread. Each sample adds its own 2% noise.
     """
     rng = np.random.default_rng(seed)
     by_round = machine * np.exp(rng.normal(0.0, 0.045, 20))
@@ -190,7 +190,7 @@ def test_relative_times_cancel_a_slower_machine() -> None:
     ]
 
 
-def test_relative_times_catch_twenty_percent_on_a_faster_machine() -> None:
+def test_relative_catches_slowdown_despite_drift() -> None:
     # The function is 20% slower, but the machine of the new run is 20% faster.
     old, new = simple_run(1e-3, 1), simple_run(1.2e-3, 2, machine=0.8)
 

@@ -1,9 +1,9 @@
 """Acceptance tests of --bench-save and --bench-compare in a pytest session.
 
 The module compares ``function`` against a fixed ``reference`` of the same cost. The second
-session of a test may run while other jobs load the machine differently from the first, so
-the comparison takes the function's time relative to the reference in the same round, and a
-20% slowdown is caught at the default 5% margin. Relative times do not cancel a sample that
+session of a test may run while other jobs load the machine differently from the first. So
+the comparison takes the function's time relative to the reference in the same round, which
+catches a 20% slowdown at the default 5% margin. Relative times do not cancel a sample that
 waited for a core on an oversubscribed machine, but CPU time excludes that wait, so these
 sessions count both.
 """

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
+from . import __version__, stats
 from .analysis import (
     AnalysisSettings,
     adjust_session,
@@ -440,13 +440,13 @@ def _median(values: np.ndarray) -> float | None:
 
 
 def _geometric_mean(values: np.ndarray) -> float | None:
-    """Return the geometric mean of the finite values, or their median when one is not positive."""
-    present = values[np.isfinite(values)]
+    """Return the geometric mean of the values, or their median when one is not positive."""
+    present = values[~np.isnan(values)]
     if not present.size:
         return None
     if np.any(present <= 0):
         return float(np.median(present))
-    return float(np.exp(np.mean(np.log(present))))
+    return stats.geometric_mean(present)
 
 
 def _metric_names(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:

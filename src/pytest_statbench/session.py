@@ -559,9 +559,9 @@ class BenchSession:
         if "time" not in metrics:
             metrics.insert(0, "time")
         counted = list(options.counted or self.settings.counted_metrics or DEFAULT_COUNTED)
-        # A benchmark's own counted metric is reported too, so counted=["tokens"] alone does
-        # not drop it. The session-wide choice applies only to metrics reported anyway, so a
-        # benchmark that records no such metric gets no note about it.
+        # A benchmark's own counted metric is reported too, so counted=["tokens"] alone keeps
+        # it. The session-wide choice counts only metrics reported anyway, which spares the
+        # benchmarks that record no such metric a note about it.
         metrics.extend(name for name in options.counted or () if name not in metrics)
         return BenchmarkResult(
             id=benchmark_id,

@@ -82,6 +82,7 @@ def _benchmark_lines(benchmark: BenchmarkChange, level: str) -> list[str]:
     hidden = sorted({
         change.comparison.metric for change in benchmark.changes if change not in shown
     })
+
     rows = [["implementation", "metric", "old", "new", f"ratio [{level} CI]", "verdict",
              "p (Holm)"]]
     reasons = []
@@ -98,6 +99,7 @@ def _benchmark_lines(benchmark: BenchmarkChange, level: str) -> list[str]:
         ])
         if comparison.verdict == "insufficient-data":
             reasons.append(f"    {change.implementation} {comparison.metric}: {comparison.reason}")
+
     lines = _table(rows) if len(rows) > 1 else []
     lines.extend(reasons)
     lines.extend(f"  {line}" for line in reference_lines(benchmark))
