@@ -32,15 +32,15 @@ from pytest_statbench.storage import load_run_file, save_run
 # Iterations of the loop of ``function`` and of the reference; about 200 µs of pure Python.
 LOOP_ITERATIONS = 3200
 
-# pytest arguments of each inner run of statbench ab: small settings, time only, and no
-# plugins that slow the start of every run.
+# pytest arguments of each inner run of statbench ab: 10 rounds of samples of at least 1 ms,
+# time and CPU time, and no plugins that slow the start of every run.
 INNER_PYTEST_ARGS = [
     "example_benchmarks",
     "-p", "no:benchmark",
     "-p", "no:hypothesispytest",
     "-p", "no:cacheprovider",
     "--bench-rounds=10",
-    "--bench-min-sample-time=200us",
+    "--bench-min-sample-time=1ms",
     "--bench-warmup-time=1ms",
     "--bench-metrics=time,cpu_time",
     "--bench-counted-metrics=time,cpu_time",

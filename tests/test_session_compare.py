@@ -32,8 +32,10 @@ MODULE = """
 """
 
 
-# Twenty rounds per session instead of ten narrow the interval of a comparison across runs.
-ROUNDS = ("--bench-rounds=20", "--bench-counted-metrics=time,cpu_time")
+# Thirty rounds of samples of at least 1 ms, instead of ten of 200 µs, narrow the interval of
+# a comparison across runs: with the small settings one noisy run widened it past the margin.
+ROUNDS = ("--bench-rounds=30", "--bench-min-sample-time=1ms",
+          "--bench-counted-metrics=time,cpu_time")
 
 
 def test_save_then_compare_passes(pytester: pytest.Pytester) -> None:
